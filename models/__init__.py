@@ -1,0 +1,22 @@
+"""Pydantic types every stage shares. No I/O."""
+from .document import BBox, Block, Cell, CellSource, Document, Page, SourceInfo, Table, TextBlock
+from .report import (
+    SCHEMA,
+    CheckResult,
+    ExtractionResult,
+    FieldStatus,
+    FieldValue,
+    Report,
+    ReportKind,
+    StageError,
+    TemplateId,
+    UnmappedCell,
+)
+from .template import ColumnSpec, RowSpec, RuleSpec, TableSpec, Template, Thresholds
+
+__all__ = [
+    "BBox", "Block", "Cell", "CellSource", "Document", "Page", "SourceInfo", "Table", "TextBlock",
+    "SCHEMA", "CheckResult", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
+    "ReportKind", "StageError", "TemplateId", "UnmappedCell",
+    "ColumnSpec", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",
+]

@@ -1,0 +1,84 @@
+"""What a reader recovers from a file: pages, text blocks and tables of cells.
+
+Readers fill these; every later stage reads them. No I/O here.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+BBox = tuple[float, float, float, float]
+"""(x0, y0, x1, y1) in the page's own space: PDF points or image pixels, origin top-left."""
+
+CellSource = Literal["html", "docx", "doc", "pdf_text", "txt", "ocr"]
+
+
+class Cell(BaseModel):
+    """One cell of a recovered grid; a merged cell appears once, with its spans."""
+
+    row: int = Field(ge=0)
+    col: int = Field(ge=0)
+    row_span: int = Field(default=1, ge=1)
+    col_span: int = Field(default=1, ge=1)
+    text: str = ""
+    bbox: BBox | None = None
+    page: int | None = Field(default=None, ge=1, description="1-based page number")
+    confidence: Confidence = 1.0
+    source: CellSource = "txt"
+
+
+class Table(BaseModel):
+    """A grid of cells in reading order within its document."""
+
+    type: Literal["table"] = "table"
+    cells: list[Cell]
+    n_rows: int = Field(ge=0)
+    n_cols: int = Field(ge=0)
+    page: int | None = Field(default=None, ge=1)
+    bbox: BBox | None = None
+    continued_from_previous: bool = Field(
+        default=False, description="joined from a table that ran on from the previous page"
+    )
+
+
+class TextBlock(BaseModel):
+    """A paragraph or line of narrative text."""
+
+    type: Literal["text"] = "text"
+    text: str
+    page: int | None = Field(default=None, ge=1)
+    bbox: BBox | None = None
+
+
+Block = Annotated[TextBlock | Table, Field(discriminator="type")]
+
+
+class SourceInfo(BaseModel):
+    name: str
+    sha256: str
+    media_type: str
+    pages: int | None = None
+    size_bytes: int | None = None
+
+
+class Page(BaseModel):
+    number: int = Field(ge=1)
+    width: float | None = None
+    height: float | None = None
+
+
+class Document(BaseModel):
+    """A whole input file as a reader recovered it: blocks in reading order."""
+
+    source: SourceInfo
+    pages: list[Page] = Field(default_factory=list)
+    blocks: list[Block] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    def text(self) -> str:
+        return "\n".join(b.text for b in self.blocks if isinstance(b, TextBlock))

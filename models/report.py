@@ -1,0 +1,88 @@
+"""What extraction produces: reports with canonical fields, checks and routing.
+
+This is the shape of `report-extraction/1` (see docs/output-contract.md); keys may be
+added, none removed.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .document import BBox, Confidence, SourceInfo
+
+TemplateId = Literal["gov-2021", "gov-2019", "legacy-stat"]
+ReportKind = Literal["tabular", "narrative", "not-a-report"]
+FieldStatus = Literal["accepted", "needs_review", "corrected"]
+Value = int | float | None
+
+SCHEMA = "report-extraction/1"
+
+
+class FieldValue(BaseModel):
+    id: str
+    value: Value
+    raw: str
+    confidence: Confidence
+    status: FieldStatus = "needs_review"
+    reasons: list[str] = Field(default_factory=list)
+    page: int | None = None
+    bbox: BBox | None = None
+    row_label: str | None = None
+    col_label: str | None = None
+    source: str | None = None
+    suggestion: Value = Field(
+        default=None, description="what the form's rules imply for this cell; never the value"
+    )
+
+
+class UnmappedCell(BaseModel):
+    table: str | None
+    row_label: str | None
+    col_label: str | None
+    raw: str
+    page: int | None = None
+
+
+class CheckResult(BaseModel):
+    rule: str
+    ok: bool
+    detail: str
+    fields: list[str] = Field(default_factory=list, description="ids of the fields the rule touches")
+
+
+class StageError(BaseModel):
+    """A failure of one stage for one document, kept as data so the batch goes on."""
+
+    stage: str
+    kind: str
+    message: str
+
+
+class Report(BaseModel):
+    agency: str | None = None
+    year: int | None = None
+    template: TemplateId | None = None
+    kind: ReportKind
+    title: str | None = None
+    fields: list[FieldValue] = Field(default_factory=list)
+    unmapped: list[UnmappedCell] = Field(default_factory=list)
+    checks: list[CheckResult] = Field(default_factory=list)
+
+    def field(self, field_id: str) -> FieldValue | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+
+class ExtractionResult(BaseModel):
+    """One input file's result: the JSON that `gongkai extract` writes."""
+
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    source: SourceInfo
+    error: StageError | None = None
+    pipeline_version: str | None = None
+    reports: list[Report] = Field(default_factory=list)
+
+    model_config = {"populate_by_name": True}
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2)

@@ -1,0 +1,103 @@
+"""The canonical templates as typed data, loaded from config/templates/*.yaml."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+ValueType = Literal["count", "signed", "amount_wan"]
+
+
+class ColumnSpec(BaseModel):
+    id: str
+    label: str
+    aliases: list[str] = Field(default_factory=list)
+    parent: str | None = None
+
+
+class RowSpec(BaseModel):
+    """One printed row of a template table, in printed order."""
+
+    id: str
+    label: str
+    parents: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    columns: list[str] = Field(
+        default_factory=list, description="column ids in printed order; empty means the table's"
+    )
+    type: ValueType = "count"
+    unit: str | None = None
+    optional: bool = Field(default=False, description="a variant row that many reports omit")
+    section: str | None = Field(default=None, description="the printed section, e.g. 第二十条第（五）项")
+
+
+class TableSpec(BaseModel):
+    id: Literal["active", "requests", "appeals", "legacy"]
+    title: str
+    title_aliases: list[str] = Field(default_factory=list)
+    columns: list[ColumnSpec] = Field(default_factory=list)
+    rows: list[RowSpec]
+    layout: Literal["rows", "single_row", "indicator"] = Field(
+        default="rows",
+        description="rows: label then values per row; single_row: every value in one row "
+        "(appeals); indicator: label, unit, value (legacy)",
+    )
+    column_labels: dict[str, str] = Field(
+        default_factory=dict, description="column id -> printed header label for row-specific columns"
+    )
+
+    def row(self, row_id: str) -> RowSpec:
+        return next(r for r in self.rows if r.id == row_id)
+
+    def column_ids(self, row: RowSpec) -> list[str]:
+        return row.columns or [c.id for c in self.columns]
+
+    def field_ids(self) -> list[str]:
+        ids: list[str] = []
+        for row in self.rows:
+            if self.layout == "indicator":
+                ids.append(row.id)
+            else:
+                ids.extend(f"{self.id}.{row.id}.{c}" for c in self.column_ids(row))
+        return ids
+
+
+class RuleSpec(BaseModel):
+    """lhs sum == rhs sum; `{c}` in an id is expanded over `for_each`."""
+
+    id: str
+    lhs: list[str]
+    rhs: list[str]
+    for_each: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class Template(BaseModel):
+    id: Literal["gov-2021", "gov-2019", "legacy-stat"]
+    title: str
+    years: tuple[int, int]
+    cues: list[str] = Field(description="header texts that mark this template")
+    tables: list[TableSpec]
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Template":
+        ids = self.field_ids()
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate field ids in {self.id}: {sorted(dupes)}")
+        return self
+
+    def table(self, table_id: str) -> TableSpec | None:
+        return next((t for t in self.tables if t.id == table_id), None)
+
+    def field_ids(self) -> list[str]:
+        return [i for t in self.tables for i in t.field_ids()]
+
+
+class Thresholds(BaseModel):
+    accept: float = Field(ge=0, le=1)
+    label_match_min: float = Field(ge=0, le=1)
+    label_inferred: float = Field(ge=0, le=1)
+    checks_pass_bonus: float = Field(ge=0, le=1)
+    source_confidence: dict[str, float]
