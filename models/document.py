@@ -41,6 +41,11 @@ class Table(BaseModel):
     continued_from_previous: bool = Field(
         default=False, description="joined from a table that ran on from the previous page"
     )
+    grid: bool = Field(
+        default=True,
+        description="False: a cell stream (one cell per row, in reading order) whose row "
+        "breaks were lost, as in text transcriptions that put each cell on its own line",
+    )
 
 
 class TextBlock(BaseModel):
