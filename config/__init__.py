@@ -1,1 +1,48 @@
-"""gongkai."""
+"""Templates, thresholds and patterns as data; this module only loads and validates them."""
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gongkai.models import Template, Thresholds
+
+CONFIG_DIR = Path(__file__).parent
+TEMPLATE_IDS = ("gov-2021", "gov-2019", "legacy-stat")
+
+
+def _yaml(name: str) -> Any:
+    with (CONFIG_DIR / name).open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@cache
+def load_template(template_id: str) -> Template:
+    """A template with its shared tables (`use:`) and rules (`rules_from:`) resolved."""
+    raw = _yaml(f"templates/{template_id}.yaml")
+    shared = _yaml("templates/shared.yaml")
+    shared_tables = {t["id"]: t for t in shared["tables"]}
+    tables = []
+    for entry in raw["tables"]:
+        table = dict(shared_tables[entry["use"]]) if "use" in entry else dict(entry)
+        table["rows"] = [r for r in table["rows"] if template_id in r.get("templates", [template_id])]
+        tables.append(table)
+    rules = list(raw.get("rules", [])) + (shared["rules"] if raw.get("rules_from") == "shared" else [])
+    fields = {k: v for k, v in raw.items() if k not in ("tables", "rules", "rules_from")}
+    return Template.model_validate({**fields, "tables": tables, "rules": rules})
+
+
+def load_templates() -> list[Template]:
+    return [load_template(t) for t in TEMPLATE_IDS]
+
+
+@cache
+def load_thresholds() -> Thresholds:
+    return Thresholds.model_validate(_yaml("thresholds.yaml"))
+
+
+@cache
+def load_patterns() -> dict[str, Any]:
+    return _yaml("patterns.yaml")

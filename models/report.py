@@ -25,7 +25,8 @@ class FieldValue(BaseModel):
     raw: str
     confidence: Confidence
     status: FieldStatus = "needs_review"
-    reasons: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list, description="why it needs review")
+    notes: list[str] = Field(default_factory=list, description="how the raw text was read")
     page: int | None = None
     bbox: BBox | None = None
     row_label: str | None = None

@@ -29,6 +29,9 @@ class RowSpec(BaseModel):
     unit: str | None = None
     optional: bool = Field(default=False, description="a variant row that many reports omit")
     section: str | None = Field(default=None, description="the printed section, e.g. 第二十条第（五）项")
+    templates: list[str] | None = Field(
+        default=None, description="only in these templates (a shared table's variant rows)"
+    )
 
 
 class TableSpec(BaseModel):
@@ -45,6 +48,9 @@ class TableSpec(BaseModel):
     column_labels: dict[str, str] = Field(
         default_factory=dict, description="column id -> printed header label for row-specific columns"
     )
+    column_types: dict[str, ValueType] = Field(
+        default_factory=dict, description="value type by column id, where it is not the row's"
+    )
 
     def row(self, row_id: str) -> RowSpec:
         return next(r for r in self.rows if r.id == row_id)
@@ -52,11 +58,21 @@ class TableSpec(BaseModel):
     def column_ids(self, row: RowSpec) -> list[str]:
         return row.columns or [c.id for c in self.columns]
 
+    def column_label(self, column_id: str) -> str:
+        spec = next((c for c in self.columns if c.id == column_id), None)
+        return spec.label if spec else self.column_labels.get(column_id, column_id)
+
+    def value_type(self, row: RowSpec, column_id: str | None) -> ValueType:
+        return self.column_types.get(column_id or "", row.type)
+
+    def field_id(self, row: RowSpec, column_id: str | None) -> str:
+        return f"{self.id}.{row.id}" if column_id is None else f"{self.id}.{row.id}.{column_id}"
+
     def field_ids(self) -> list[str]:
         ids: list[str] = []
         for row in self.rows:
             if self.layout == "indicator":
-                ids.append(row.id)
+                ids.append(f"{self.id}.{row.id}")
             else:
                 ids.extend(f"{self.id}.{row.id}.{c}" for c in self.column_ids(row))
         return ids

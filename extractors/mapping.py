@@ -1,0 +1,294 @@
+"""Mapping logical rows onto template rows and columns: the heart of extraction.
+
+Rows are aligned to the template in order (a monotone dynamic programme), so that a
+row whose label was lost still lands on the right id when labelled neighbours pin it
+down; a labelled row that matches nothing goes to `unmapped`, never onto an id.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gongkai.config import load_patterns, load_thresholds
+from gongkai.models import Cell, FieldValue, RowSpec, TableSpec, Template, UnmappedCell
+
+from .rows import LogicalRow
+from .text import label_key, label_similarity
+from .values import is_blank, parse_value
+
+SKIP_OBSERVED = -0.4
+SKIP_REQUIRED_TEMPLATE_ROW = -0.05
+UNLABELLED_MATCH = 0.3
+PARENT_MATCH = 0.5
+
+
+@dataclass
+class RowMatch:
+    row: LogicalRow
+    spec: RowSpec
+    label_confidence: float
+    how: str  # "label", "parent" or "position"
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TableMapping:
+    fields: list[FieldValue]
+    unmapped: list[UnmappedCell]
+
+
+def map_template(template: Template, rows: list[LogicalRow]) -> TableMapping:
+    """All tables of a template from the rows of one report."""
+    fields: list[FieldValue] = []
+    unmapped: list[UnmappedCell] = []
+    for spec in template.tables:
+        section_rows = [r for r in rows if r.section == spec.id]
+        if not section_rows:
+            continue
+        mapping = _MAPPERS[spec.layout](spec, section_rows)
+        fields.extend(mapping.fields)
+        unmapped.extend(mapping.unmapped)
+    return TableMapping(fields, unmapped)
+
+
+# --- alignment -------------------------------------------------------------------
+
+
+def label_score(row: LogicalRow, spec: RowSpec) -> float:
+    """Best similarity of the row's leaf label (alone or joined with the cell before) to the spec."""
+    names = [spec.label, *spec.aliases]
+    return max(
+        (label_similarity(c, n) for c in row.label_candidates() for n in names), default=0.0
+    )
+
+
+def _parent_score(row: LogicalRow, spec: RowSpec, specs: list[RowSpec]) -> float:
+    """The leaf names this spec's parent group and the spec is the group's first row.
+
+    That is a row whose own label was lost while its group label survived
+    (（五）不予处理 followed directly by values).
+    """
+    if not row.labels or not spec.parents:
+        return 0.0
+    first_of_group = next(s for s in specs if s.parents == spec.parents)
+    if first_of_group is not spec:
+        return 0.0
+    return label_similarity(row.labels[-1].text, spec.parents[-1])
+
+
+def _has_label(row: LogicalRow) -> bool:
+    return bool(row.labels) and any(label_key(c.text) for c in row.labels[len(row.carried) :])
+
+
+def _match_score(row: LogicalRow, spec: RowSpec, specs: list[RowSpec], minimum: float) -> tuple[float, str, float]:
+    """(alignment score, how, label confidence); score None-like (-inf) when not allowed."""
+    if not _has_label(row):
+        return UNLABELLED_MATCH, "position", 0.0
+    similarity = label_score(row, spec)
+    if similarity >= minimum:
+        return 1.0 + similarity, "label", similarity
+    if _parent_score(row, spec, specs) >= 0.9:
+        return PARENT_MATCH, "parent", 0.0
+    return float("-inf"), "", 0.0
+
+
+def align(rows: list[LogicalRow], specs: list[RowSpec]) -> list[RowMatch]:
+    """Monotone alignment of observed rows to template rows maximising label agreement."""
+    minimum = load_thresholds().label_match_min
+    n, m = len(rows), len(specs)
+    neg = float("-inf")
+    best = [[neg] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int, str, float] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            here = best[i][j]
+            if here == neg:
+                continue
+            if j < m:  # template row absent from the document
+                skip = 0.0 if specs[j].optional else SKIP_REQUIRED_TEMPLATE_ROW
+                _relax(best, back, i, j + 1, here + skip, (i, j, "skip_t", 0.0))
+            if i < n:  # observed row left unmapped
+                _relax(best, back, i + 1, j, here + SKIP_OBSERVED, (i, j, "skip_o", 0.0))
+            if i < n and j < m:
+                score, how, confidence = _match_score(rows[i], specs[j], specs, minimum)
+                if score != neg:
+                    _relax(best, back, i + 1, j + 1, here + score, (i, j, how, confidence))
+    return _trace(back, rows, specs, n, m)
+
+
+def _relax(best: list[list[float]], back: list, i: int, j: int, score: float, step: tuple) -> None:
+    if score > best[i][j]:
+        best[i][j] = score
+        back[i][j] = step
+
+
+def _trace(back: list, rows: list[LogicalRow], specs: list[RowSpec], n: int, m: int) -> list[RowMatch]:
+    matches: list[RowMatch] = []
+    i, j = n, m
+    while (i, j) != (0, 0):
+        pi, pj, how, confidence = back[i][j]
+        if how not in ("skip_t", "skip_o"):
+            matches.append(RowMatch(rows[pi], specs[pj], confidence, how))
+        i, j = pi, pj
+    matches.reverse()
+    _score_inferred(matches, specs)
+    return matches
+
+
+def _score_inferred(matches: list[RowMatch], specs: list[RowSpec]) -> None:
+    """A row placed by position is trusted only when labelled neighbours force its place.
+
+    Forced: between the two nearest labelled anchors (or the table's ends) there are
+    exactly as many observed rows as required template rows, so no other order fits.
+    """
+    index = {id(s): k for k, s in enumerate(specs)}
+    anchors = [k for k, mt in enumerate(matches) if mt.how == "label"]
+    inferred = load_thresholds().label_inferred
+    for k, match in enumerate(matches):
+        if match.how == "label":
+            continue
+        before = max((a for a in anchors if a < k), default=None)
+        after = min((a for a in anchors if a > k), default=None)
+        lo = index[id(matches[before].spec)] + 1 if before is not None else 0
+        hi = index[id(matches[after].spec)] if after is not None else len(specs)
+        observed = (after if after is not None else len(matches)) - (before + 1 if before is not None else 0)
+        required = [s for s in specs[lo:hi] if not s.optional]
+        placed = [mt.spec for mt in matches[(before + 1 if before is not None else 0):(after if after is not None else len(matches))]]
+        forced = observed == len(required) and all(p in required for p in placed)
+        what = "label lost" if match.how == "position" else "only its group label survives"
+        if forced:
+            match.label_confidence = inferred
+            match.notes.append(f"row placed by position ({what}); its labelled neighbours fix it")
+        else:
+            match.label_confidence = 0.5
+            match.reasons.append(f"row placed by position ({what}); the order leaves doubt")
+
+
+# --- layouts -----------------------------------------------------------------------
+
+
+def _map_rows_layout(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
+    observed = [r for r in rows if r.values and (r.has_value() or _labelled_data_row(spec, r))]
+    matches = align(observed, spec.rows)
+    matched_rows = {id(mt.row) for mt in matches}
+    fields = [f for mt in matches for f in _row_fields(spec, mt)]
+    unmapped = [u for r in observed if id(r) not in matched_rows for u in _unmapped(spec, r)]
+    return TableMapping(fields, unmapped)
+
+
+def _labelled_data_row(spec: TableSpec, row: LogicalRow) -> bool:
+    """A row of blank cells counts when its label is a template row's (a row left empty)."""
+    minimum = load_thresholds().label_match_min
+    return _has_label(row) and any(label_score(row, s) >= max(minimum, 0.8) for s in spec.rows)
+
+
+def _row_fields(spec: TableSpec, match: RowMatch) -> list[FieldValue]:
+    columns = spec.column_ids(match.spec)
+    cells, count_reason = fit_values(match.row.values, len(columns))
+    reasons = list(match.reasons) + ([count_reason] if count_reason else [])
+    row_label = match.row.leaf if match.how == "label" else match.spec.label
+    return [
+        make_field(spec, match.spec, column, cell, match.label_confidence, reasons, row_label, match.notes)
+        for column, cell in zip(columns, cells)
+        if cell is not None
+    ]
+
+
+def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], str | None]:
+    """The row's value cells trimmed to the template's column count.
+
+    Blank cells beyond the count are layout (a label's merged column, a trailing
+    border cell): trailing ones go first, then leading ones. A row still too long
+    or too short is mapped left to right and flagged.
+    """
+    cells = list(values)
+    while len(cells) > expected and cells and is_blank(cells[-1].text):
+        cells.pop()
+    while len(cells) > expected and cells and is_blank(cells[0].text):
+        cells.pop(0)
+    if len(cells) == expected:
+        return list(cells), None
+    reason = f"row has {len(cells)} value cells where the form has {expected}"
+    padded: list[Cell | None] = list(cells[:expected]) + [None] * (expected - len(cells))
+    return padded, reason
+
+
+def make_field(
+    spec: TableSpec,
+    row: RowSpec,
+    column: str | None,
+    cell: Cell,
+    label_confidence: float,
+    reasons: list[str],
+    row_label: str | None,
+    notes: list[str] | None = None,
+) -> FieldValue:
+    parsed = parse_value(cell.text, spec.value_type(row, column))
+    value_confidence = 1.0 if parsed.ok and not parsed.notes else 0.97 if parsed.ok else 0.3
+    source_confidence = load_thresholds().source_confidence.get(cell.source, 0.9) * cell.confidence
+    return FieldValue(
+        id=spec.field_id(row, column),
+        value=parsed.value,
+        raw=cell.text,
+        confidence=round(label_confidence * value_confidence * source_confidence, 4),
+        reasons=reasons + parsed.reasons,
+        page=cell.page,
+        bbox=cell.bbox,
+        row_label=row_label,
+        col_label=spec.column_label(column) if column else None,
+        source=cell.source,
+        notes=(notes or []) + parsed.notes,
+    )
+
+
+def _unmapped(spec: TableSpec, row: LogicalRow) -> list[UnmappedCell]:
+    return [
+        UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=c.text, page=c.page)
+        for c in row.values
+        if not is_blank(c.text)
+    ]
+
+
+def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
+    """表四: every value in one printed row, groups of columns side by side."""
+    values = [c for r in rows for c in r.values]
+    expected = len(spec.rows) * len(spec.columns)
+    cells, count_reason = fit_values(values, expected)
+    if count_reason:
+        per_row = _map_rows_layout(spec, rows)
+        if per_row.fields:  # printed transposed: one row per group
+            return per_row
+    reasons = [count_reason] if count_reason else []
+    fields = []
+    for k, cell in enumerate(cells):
+        if cell is None:
+            continue
+        row = spec.rows[k // len(spec.columns)]
+        column = spec.columns[k % len(spec.columns)].id
+        confidence = 0.6 if count_reason else 1.0
+        fields.append(make_field(spec, row, column, cell, confidence, reasons, row.label))
+    return TableMapping(fields, [])
+
+
+def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
+    """The legacy 统计表: label, unit, value per row; unlabelled rows are never guessed."""
+    units = set(load_patterns()["units"])
+    indicator_rows = [_without_unit(r, units) for r in rows if r.values and _has_label(r)]
+    indicator_rows = [r for r in indicator_rows if r.labels]
+    matches = [mt for mt in align(indicator_rows, spec.rows) if mt.how == "label"]
+    matched = {id(mt.row) for mt in matches}
+    fields = []
+    for mt in matches:
+        cell = mt.row.values[0]
+        fields.append(make_field(spec, mt.spec, None, cell, mt.label_confidence, [], mt.row.leaf))
+    unmapped = [u for r in indicator_rows if id(r) not in matched for u in _unmapped(spec, r)[:1]]
+    return TableMapping(fields, unmapped)
+
+
+def _without_unit(row: LogicalRow, units: set[str]) -> LogicalRow:
+    labels = [c for c in row.labels if c.text.replace(" ", "") not in units]
+    return LogicalRow(labels, row.values, row.section, row.table_no, row.carried)
+
+
+_MAPPERS = {"rows": _map_rows_layout, "single_row": _map_single_row, "indicator": _map_indicator}

@@ -1,0 +1,85 @@
+"""The extraction stages as plain functions: read → segment → classify → map → check → route.
+
+flows/ wraps these in Prefect tasks; the CLI's `extract` calls `extract_file` directly.
+Every failure of a document ends up in that document's result, never as an exception.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+
+from gongkai import __version__
+from gongkai.models import Document, ExtractionResult, Report, StageError
+
+from .checks import run_checks, suggest_blanks
+from .classify import detect_agency, detect_kind, detect_template, detect_year, report_title
+from .detect import describe_source
+from .mapping import map_template
+from .readers import read_document
+from .readers.base import ReaderError
+from .routing import route_fields
+from .rows import logical_rows
+from .segment import Segment, split_reports
+
+log = logging.getLogger(__name__)
+PIPELINE_VERSION = __version__
+
+
+def extract_file(path: Path) -> ExtractionResult:
+    source = describe_source(path)
+    try:
+        document = read_document(path)
+    except ReaderError as exc:
+        return _failed(source, "read", exc.kind, exc.message)
+    except Exception as exc:  # a reader bug must not stop the batch
+        log.exception("reader failed on %s", path)
+        return _failed(source, "read", "unexpected", _describe(exc))
+    try:
+        return extract_document(document)
+    except Exception as exc:
+        log.exception("extraction failed on %s", path)
+        return _failed(document.source, "extract", "unexpected", _describe(exc))
+
+
+def extract_document(document: Document) -> ExtractionResult:
+    segments = split_reports(document.blocks)
+    reports = [extract_report(s) for s in segments]
+    if not reports:
+        return _failed(document.source, "segment", "empty", "no text or tables could be read from the document")
+    return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION)
+
+
+def extract_report(segment: Segment) -> Report:
+    year = detect_year(segment)
+    template = detect_template(segment, year)
+    title = report_title(segment)
+    report = Report(
+        agency=detect_agency(segment),
+        year=year,
+        template=template.id if template else None,
+        kind="not-a-report",
+        title=title.group(0) if title else None,
+    )
+    if template:
+        mapping = map_template(template, logical_rows(segment.blocks))
+        report.fields, report.unmapped = mapping.fields, mapping.unmapped
+        report.checks = run_checks(template, report.fields)
+        suggest_blanks(template, report.fields)
+        route_fields(report.fields, report.checks)
+    report.kind = detect_kind(segment, len(report.fields))
+    if report.kind != "tabular":
+        report.template = template.id if template and report.fields else None
+    return report
+
+
+def _failed(source, stage: str, kind: str, message: str) -> ExtractionResult:  # noqa: ANN001
+    return ExtractionResult(
+        source=source, error=StageError(stage=stage, kind=kind, message=message), pipeline_version=PIPELINE_VERSION
+    )
+
+
+def _describe(exc: Exception) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return f"{type(exc).__name__}: {exc}{where}"

@@ -1,0 +1,130 @@
+"""From recovered tables to logical rows, each tagged with the template table it belongs to.
+
+A logical row is the label cells of one printed row (including a parent label that
+spans down from above, such as 三、本年度办理结果) and the cells after the last label,
+which hold the values. Section titles, in the narrative or inside a table, say which
+template table (active, requests, appeals, legacy) the rows belong to.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from gongkai.config import load_patterns
+from gongkai.models import Block, Cell, Table, TextBlock
+
+from .text import label_key
+from .values import is_blank, is_value_text
+
+
+@dataclass
+class LogicalRow:
+    labels: list[Cell]
+    values: list[Cell]
+    section: str | None
+    table_no: int
+    carried: list[Cell] = field(default_factory=list, repr=False)
+
+    @property
+    def leaf(self) -> str | None:
+        return self.labels[-1].text if self.labels else None
+
+    def label_candidates(self) -> list[str]:
+        """The leaf alone, and joined with the label before it (a label split over two cells)."""
+        texts = [c.text for c in self.labels]
+        if not texts:
+            return []
+        candidates = [texts[-1]]
+        if len(texts) >= 2:
+            candidates.append(texts[-2] + texts[-1])
+        return candidates
+
+    def has_value(self) -> bool:
+        return any(not is_blank(c.text) for c in self.values)
+
+
+def section_of(text: str) -> str | None:
+    """The template table a title or header text starts, if any."""
+    key = label_key(text)
+    if not key or len(key) > 60:
+        return None
+    for section, patterns in load_patterns()["sections"].items():
+        if any(re.search(p, key) for p in patterns):
+            return section
+    return None
+
+
+def ends_section(text: str) -> bool:
+    key = label_key(text)
+    return any(re.search(p, key) for p in load_patterns()["section_end"])
+
+
+def logical_rows(blocks: list[Block]) -> list[LogicalRow]:
+    """Every table row of the blocks, in order, with the section it falls in."""
+    rows: list[LogicalRow] = []
+    section: str | None = None
+    table_no = 0
+    for block in blocks:
+        if isinstance(block, TextBlock):
+            section = _next_section(section, block.text)
+            continue
+        table_no += 1
+        split = _grid_rows(block) if block.grid else _stream_rows(block)
+        for labels, values, carried in split:
+            for cell in labels:
+                section = _next_section(section, cell.text)
+            rows.append(LogicalRow(labels, values, section, table_no, carried))
+    return rows
+
+
+def _next_section(current: str | None, text: str) -> str | None:
+    found = section_of(text)
+    if found:
+        return found
+    return None if ends_section(text) else current
+
+
+def _is_label(cell: Cell) -> bool:
+    return not is_value_text(cell.text)
+
+
+def _grid_rows(table: Table) -> list[tuple[list[Cell], list[Cell], list[Cell]]]:
+    covering: dict[int, list[Cell]] = defaultdict(list)
+    for cell in table.cells:
+        for r in range(cell.row, cell.row + cell.row_span):
+            covering[r].append(cell)
+    out = []
+    for r in range(table.n_rows):
+        cells = sorted(covering[r], key=lambda c: c.col)
+        starting = [c for c in cells if c.row == r]
+        last_label = max((i for i, c in enumerate(starting) if _is_label(c)), default=-1)
+        labels = [c for c in starting[: last_label + 1] if _is_label(c)]
+        values = starting[last_label + 1 :]
+        first_value_col = values[0].col if values else table.n_cols
+        carried = [c for c in cells if c.row < r and _is_label(c) and c.col < first_value_col]
+        if labels or values:
+            out.append((carried + labels, values, carried))
+    return out
+
+
+def _stream_rows(table: Table) -> list[tuple[list[Cell], list[Cell], list[Cell]]]:
+    """Rows of a cell stream: a run of labels, then the run of values that follows it.
+
+    A section title inside the stream closes the row before it, so that a table's
+    heading never becomes part of the next table's first row label.
+    """
+    out: list[tuple[list[Cell], list[Cell], list[Cell]]] = []
+    labels: list[Cell] = []
+    values: list[Cell] = []
+    for cell in sorted(table.cells, key=lambda c: c.row):
+        if _is_label(cell):
+            if values or section_of(cell.text):
+                out.append((labels, values, []))
+                labels, values = [], []
+            labels.append(cell)
+        else:
+            values.append(cell)
+    if labels or values:
+        out.append((labels, values, []))
+    return [row for row in out if row[0] or row[1]]
