@@ -1,5 +1,124 @@
+"""The `gongkai` command: thin wrappers that call the pipeline, the flow and the stores."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
-app = typer.Typer()
+from platformdirs import user_data_dir
+from tqdm import tqdm
+
+app = typer.Typer(help="Government information-disclosure annual reports to canonical fields.", no_args_is_help=True)
+
+REPO_SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+INPUT_SUFFIXES = {".pdf", ".html", ".htm", ".docx", ".doc", ".txt", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("GONGKAI_DATA_DIR") or user_data_dir("gongkai", appauthor=False))
+
+
+def default_store_url() -> str:
+    return os.environ.get("GONGKAI_DB_URL") or f"sqlite:///{data_dir() / 'gongkai.sqlite'}"
+
+
+def default_analytics() -> Path:
+    return Path(os.environ.get("GONGKAI_ANALYTICS") or data_dir() / "analytics.duckdb")
+
+
+def collect_inputs(paths: list[Path]) -> list[Path]:
+    """Files as given, and every report-like file below a given folder, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise typer.BadParameter(f"{path} does not exist")
+    return found
+
+
 @app.command()
-def version() -> None:
-    print("x")
+def extract(
+    inputs: Annotated[list[Path], typer.Argument(help="files or folders")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for <input name>.json")],
+    progress: bool = True,
+) -> None:
+    """Write the report-extraction/1 JSON of each input (no store, no server)."""
+    from gongkai.extractors.pipeline import extract_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = collect_inputs(inputs)
+    failed = 0
+    for path in tqdm(files, unit="doc", disable=not progress, desc="extract"):
+        result = extract_file(path)
+        failed += result.error is not None
+        (out / f"{path.name}.json").write_text(result.to_json(), encoding="utf-8")
+    typer.echo(f"{len(files)} documents, {failed} with errors, JSON in {out}")
+
+
+@app.command()
+def run(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="files or folders; default: the bundled samples")] = None,
+    store: Annotated[Optional[str], typer.Option(help="operational store URL (sqlite:///… or postgresql+psycopg://…)")] = None,
+    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    runner: Annotated[str, typer.Option(help="task runner: threads or dask")] = "threads",
+    dask_address: Annotated[Optional[str], typer.Option(help="address of an existing Dask cluster")] = None,
+    progress: bool = True,
+) -> None:
+    """Run the process_documents flow into the operational and analytics stores."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from gongkai.flows.process_documents import run_flow
+
+    files = collect_inputs(paths or [REPO_SAMPLES])
+    store_url = store or default_store_url()
+    analytics_path = analytics or default_analytics()
+    analytics_path.parent.mkdir(parents=True, exist_ok=True)
+    summary = run_flow(files, store_url, analytics_path, runner, dask_address, progress)
+    typer.echo(f"store: {store_url}\nanalytics: {analytics_path}")
+    typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
+
+
+@app.command()
+def show(
+    target: Annotated[str, typer.Argument(help="a file to extract, or a stored document's sha256")],
+    store: Annotated[Optional[str], typer.Option(help="operational store URL, for a sha256")] = None,
+) -> None:
+    """Print each report's tables as the template lays them out."""
+    from gongkai.render import render_report
+
+    if Path(target).exists():
+        from gongkai.extractors.pipeline import extract_file
+
+        result = extract_file(Path(target))
+    else:
+        from gongkai.store.operational import OperationalStore
+
+        with OperationalStore(store or default_store_url()) as opened:
+            result = opened.load_result(target)
+    if result.error:
+        typer.echo(f"{result.source.name}: {result.error.stage} failed ({result.error.kind}): {result.error.message}")
+        raise typer.Exit(1)
+    for report in result.reports:
+        typer.echo(render_report(report) + "\n")
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the exported tables")],
+    format: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+) -> None:
+    """Export the analytics tables as Parquet or CSV files."""
+    from gongkai.store.analytics import export_analytics
+
+    if format not in ("parquet", "csv"):
+        raise typer.BadParameter("--format must be parquet or csv")
+    written = export_analytics(analytics or default_analytics(), out, format)  # type: ignore[arg-type]
+    typer.echo("\n".join(str(p) for p in written))
+
+
+if __name__ == "__main__":
+    app()

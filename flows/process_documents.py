@@ -1,0 +1,157 @@
+"""The `process_documents` Prefect flow: extract each file, store it, load analytics.
+
+Thin by design: each task calls one function from extractors/ or store/. Retries,
+caching, the run summary artifact and the task runner live here and nowhere else.
+Runs with no Prefect server (an ephemeral local API is started in-process).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.context import TaskRunContext
+from prefect.futures import as_completed
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from sqlalchemy.exc import OperationalError
+from tqdm import tqdm
+
+from gongkai.extractors.detect import sha256_of
+from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
+from gongkai.models import ExtractionResult
+from gongkai.store.analytics import load_analytics
+from gongkai.store.operational import OperationalStore
+
+CACHE_EXPIRATION = dt.timedelta(days=30)
+
+
+def file_cache_key(_context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Same bytes and same pipeline version: the cached extraction is still right."""
+    return f"extract-{sha256_of(Path(parameters['path']))}-{PIPELINE_VERSION}"
+
+
+def _transient_store_error(_task: Any, _run: Any, state: Any) -> bool:
+    """Retry only what a retry can fix: a locked SQLite file or a dropped connection."""
+    try:
+        state.result()
+    except OperationalError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="extract",
+    cache_key_fn=file_cache_key,
+    cache_expiration=CACHE_EXPIRATION,
+    persist_result=True,
+    retries=1,
+    retry_delay_seconds=1,
+)
+def extract_task(path: str) -> ExtractionResult:
+    return extract_file(Path(path))
+
+
+@task(name="store", retries=4, retry_delay_seconds=[0.5, 1, 2, 4], retry_condition_fn=_transient_store_error)
+def store_task(result: ExtractionResult, path: str, store_url: str) -> dict[str, Any]:
+    with OperationalStore(store_url) as store:
+        outcome = store.save_result(result, path=path)
+    return {"name": result.source.name, "outcome": outcome.outcome, "review_items": outcome.review_items}
+
+
+@task(name="load-analytics", retries=2, retry_delay_seconds=2)
+def load_analytics_task(store_url: str, analytics_path: str) -> dict[str, int]:
+    with OperationalStore(store_url) as store:
+        return load_analytics(store, Path(analytics_path))
+
+
+@flow(name="process_documents", log_prints=True)
+def process_documents(
+    paths: list[str], store_url: str, analytics_path: str, progress: bool = True
+) -> dict[str, Any]:
+    """Every file through extraction into the operational store, then into analytics."""
+    with OperationalStore(store_url) as store:
+        store.migrate()
+    futures = extract_task.map(paths)
+    path_of = {f.task_run_id: p for f, p in zip(futures, paths)}
+    summary: Counter[str] = Counter()
+    rows = []
+    bar = tqdm(total=len(paths), unit="doc", disable=not progress, desc="process_documents")
+    for future in as_completed(futures):
+        result = future.result()
+        saved = store_task(result, path_of[future.task_run_id], store_url)
+        rows.append(_summary_row(result, saved))
+        summary.update(_counts(result, saved))
+        bar.update(1)
+    bar.close()
+    counts = load_analytics_task(store_url, analytics_path)
+    _publish_summary(rows, summary, counts)
+    return {"documents": len(paths), **summary, "analytics": counts}
+
+
+def _counts(result: ExtractionResult, saved: dict[str, Any]) -> Counter[str]:
+    counts: Counter[str] = Counter({saved["outcome"]: 1})
+    if result.error:
+        counts["errors"] += 1
+    for report in result.reports:
+        counts["reports"] += 1
+        counts.update(f.status for f in report.fields)
+        counts["failed_checks"] += sum(not c.ok for c in report.checks)
+    return counts
+
+
+def _summary_row(result: ExtractionResult, saved: dict[str, Any]) -> dict[str, Any]:
+    fields = [f for r in result.reports for f in r.fields]
+    return {
+        "document": result.source.name,
+        "stored": saved["outcome"],
+        "error": f"{result.error.kind}: {result.error.message}" if result.error else "",
+        "reports": ", ".join(f"{r.year or '?'} {r.kind} {r.template or ''}".strip() for r in result.reports),
+        "fields": len(fields),
+        "accepted": sum(f.status == "accepted" for f in fields),
+        "needs_review": sum(f.status == "needs_review" for f in fields),
+    }
+
+
+def _publish_summary(rows: list[dict[str, Any]], summary: Counter[str], counts: dict[str, int]) -> None:
+    header = "| document | stored | reports | fields | accepted | needs review | error |\n|---|---|---|---|---|---|---|\n"
+    body = "".join(
+        f"| {r['document']} | {r['stored']} | {r['reports']} | {r['fields']} | {r['accepted']} "
+        f"| {r['needs_review']} | {r['error']} |\n"
+        for r in rows
+    )
+    totals = ", ".join(f"{k}: {v}" for k, v in sorted(summary.items()))
+    create_markdown_artifact(
+        key="process-documents-summary",
+        markdown=f"# process_documents\n\n{totals}\n\nanalytics rows: {counts}\n\n{header}{body}",
+        description="Per-run summary of gongkai's process_documents flow",
+    )
+
+
+def task_runner(kind: str = "threads", dask_address: str | None = None, workers: int = 2) -> TaskRunner:
+    """Threads by default; Dask for a LocalCluster or an existing cluster's address."""
+    if kind == "threads":
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if kind == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+    raise ValueError(f"unknown task runner {kind!r}: use 'threads' or 'dask'")
+
+
+def run_flow(
+    paths: list[Path],
+    store_url: str,
+    analytics_path: Path,
+    runner: str = "threads",
+    dask_address: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    configured = process_documents.with_options(task_runner=task_runner(runner, dask_address))
+    return configured([str(p) for p in paths], store_url, str(analytics_path), progress)
