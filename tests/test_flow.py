@@ -1,0 +1,48 @@
+"""One real run of the Prefect flow (no server) into real SQLite and DuckDB files."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from samples import seed
+
+
+@pytest.fixture(scope="module")
+def flow_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("flow")
+    os.environ["PREFECT_HOME"] = str(home / "prefect")
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(home / "prefect" / "storage")
+    return home
+
+
+def test_flow_stores_documents_once_and_loads_analytics(flow_env: Path) -> None:
+    from gongkai.flows.process_documents import run_flow
+
+    inputs = flow_env / "in"
+    inputs.mkdir()
+    for prefix in ("001", "004"):
+        shutil.copy(seed(prefix), inputs)
+    (inputs / "junk.pdf").write_bytes(b"not a pdf at all" * 50)
+    files = sorted(inputs.iterdir())
+    store_url = f"sqlite:///{flow_env / 'ops.sqlite'}"
+    analytics = flow_env / "analytics.duckdb"
+
+    first = run_flow(files, store_url, analytics, progress=False)
+    assert first["inserted"] == 3 and first["errors"] == 1
+    assert first["accepted"] == 200 + 58
+
+    second = run_flow(files, store_url, analytics, progress=False)
+    assert second["unchanged"] == 3 and "inserted" not in second
+
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        reports = con.execute("select year, template from reports order by year").fetchall()
+        assert reports == [(2017, "legacy-stat"), (2023, "gov-2021")]
+        (count,) = con.execute("select count(*) from field_values").fetchone()
+        assert count == 258
+        (penalties,) = con.execute("select active__penalty__decisions from wide_active").fetchone()
+        assert penalties == 150
