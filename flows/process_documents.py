@@ -19,6 +19,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
+from gongkai.config import load_templates
 from gongkai.extractors.detect import sha256_of
 from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
 from gongkai.models import ExtractionResult
@@ -65,8 +66,9 @@ def store_task(result: ExtractionResult, path: str, store_url: str) -> dict[str,
 
 @task(name="load-analytics", retries=2, retry_delay_seconds=2)
 def load_analytics_task(store_url: str, analytics_path: str) -> dict[str, int]:
+    field_ids = [i for t in load_templates() for i in t.field_ids()]
     with OperationalStore(store_url) as store:
-        return load_analytics(store, Path(analytics_path))
+        return load_analytics(store, Path(analytics_path), field_ids=field_ids)
 
 
 @flow(name="process_documents", log_prints=True)

@@ -1,0 +1,204 @@
+"""Analytics store: a DuckDB file rebuilt from the operational store, and its export.
+
+Only accepted and corrected values reach it: a needs_review value stays out until a
+reviewer corrects it. DuckDB allows one writer per file, so each call opens, works and
+closes; a reader (a notebook, a dashboard) should open the file read_only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from .operational import OperationalStore
+
+TEMPLATE_TABLES = ("active", "requests", "appeals", "legacy")
+ANALYTIC_STATUSES = ("accepted", "corrected")
+WIDE_PREFIX = "wide_"
+EXPORTED = ("reports", "field_values", *(WIDE_PREFIX + t for t in TEMPLATE_TABLES))
+
+# Report key: stable across rebuilds and databases, unlike the operational row id.
+_REPORTS_DDL = """
+CREATE TABLE reports (
+    report_key VARCHAR PRIMARY KEY, report_id BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
+    name VARCHAR NOT NULL, source_url VARCHAR, ordinal INTEGER NOT NULL, agency VARCHAR,
+    year INTEGER, template VARCHAR, kind VARCHAR NOT NULL, title VARCHAR
+)"""
+# Every stored field, whatever its status: it decides which reports "have" a table and
+# which columns a wide table gets. Temporary: gone when the connection closes.
+_STAGE_DDL = """
+CREATE TEMP TABLE stage_fields (
+    report_id BIGINT NOT NULL, table_id VARCHAR NOT NULL, field_id VARCHAR NOT NULL,
+    value DOUBLE, raw VARCHAR, status VARCHAR NOT NULL, confidence DOUBLE
+)"""
+_STATUS_LIST = ", ".join(f"'{s}'" for s in ANALYTIC_STATUSES)
+_FIELD_VALUES_SQL = f"""
+CREATE TABLE field_values AS
+SELECT r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template,
+       f.table_id, f.field_id, f.value, f.raw, f.status, f.confidence
+FROM stage_fields f JOIN reports r USING (report_id)
+WHERE f.status IN ({_STATUS_LIST})
+ORDER BY r.report_id, f.field_id"""
+
+
+def load_analytics(
+    operational: OperationalStore, duckdb_path: Path, *, field_ids: Iterable[str] = ()
+) -> dict[str, int]:
+    """Rebuild the analytics tables in one DuckDB transaction; returns rows per table.
+
+    field_ids (e.g. every canonical id of the templates) become wide columns even when
+    no document has them yet, in the given order; ids found in the data follow, sorted.
+    """
+    duckdb_path = Path(duckdb_path)
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(duckdb_path))
+    try:
+        con.begin()
+        _drop_outputs(con)
+        _load_reports(con, operational)
+        _stage_fields(con, operational)
+        con.execute(_FIELD_VALUES_SQL)
+        wanted = list(field_ids)
+        for table in TEMPLATE_TABLES:
+            _build_wide(con, table, wanted)
+        counts = {name: _count(con, name) for name in EXPORTED}
+        con.commit()  # readers see the old tables or the new ones, never a mix
+        return counts
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.close()
+
+
+def export_analytics(
+    duckdb_path: Path, out_dir: Path, fmt: Literal["parquet", "csv"]
+) -> list[Path]:
+    """One file per analytics table, written by DuckDB's COPY (no pyarrow needed)."""
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"unknown export format {fmt!r}")
+    duckdb_path, out_dir = Path(duckdb_path), Path(out_dir)
+    if not duckdb_path.exists():
+        raise FileNotFoundError(f"no analytics store at {duckdb_path}; run load_analytics first")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
+    written: list[Path] = []
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    try:
+        present = {
+            row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        for table in (t for t in EXPORTED if t in present):
+            path = out_dir / f"{table}.{fmt}"
+            con.execute(f"COPY {_ident(table)} TO {_literal(str(path))} ({options})")
+            written.append(path)
+    finally:
+        con.close()
+    return written
+
+
+def wide_column(field_id: str) -> str:
+    """requests.new.natural_person -> requests__new__natural_person"""
+    return field_id.replace(".", "__")
+
+
+# ---------------------------------------------------------------------------------------
+def _drop_outputs(con: duckdb.DuckDBPyConnection) -> None:
+    # Dropped inside the transaction, so a failed rebuild leaves the old tables in place.
+    for table in reversed(EXPORTED):
+        con.execute(f"DROP TABLE IF EXISTS {_ident(table)}")
+
+
+def _load_reports(con: duckdb.DuckDBPyConnection, operational: OperationalStore) -> None:
+    con.execute(_REPORTS_DDL)
+    rows = (
+        (
+            f"{r.sha256}:{r.ordinal}",
+            r.report_id,
+            r.sha256,
+            r.document_name,
+            r.source_url,
+            r.ordinal,
+            r.agency,
+            r.year,
+            r.template,
+            r.kind,
+            r.title,
+        )
+        for r in operational.iter_reports()
+    )
+    _append(con, "reports", rows)
+
+
+def _stage_fields(con: duckdb.DuckDBPyConnection, operational: OperationalStore) -> None:
+    con.execute(_STAGE_DDL)
+    rows = (
+        (f.report_id, f.table, f.field_id, f.value, f.raw, f.status, f.confidence)
+        for f in operational.iter_fields()
+    )
+    _append(con, "stage_fields", rows)
+
+
+def _append(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Iterator[tuple], batch: int = 10_000
+) -> None:
+    """Bulk insert through DuckDB's appender (executemany is orders of magnitude slower)."""
+    appender = con.appender(table)
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= batch:
+            appender.append_rows(chunk)
+            appender.flush()
+            chunk.clear()
+    if chunk:
+        appender.append_rows(chunk)
+        appender.flush()
+
+
+def _build_wide(con: duckdb.DuckDBPyConnection, table: str, wanted: list[str]) -> None:
+    """One row per report with any stored field of `table`; a column per field id."""
+    ids = _wide_ids(con, table, wanted)
+    columns = "".join(
+        f",\n  max(f.value) FILTER (WHERE f.field_id = {_literal(fid)}"
+        f" AND f.status IN ({_STATUS_LIST})) AS {_ident(wide_column(fid))}"
+        for fid in ids
+    )
+    con.execute(
+        f"""CREATE TABLE {_ident(WIDE_PREFIX + table)} AS
+SELECT r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template{columns}
+FROM stage_fields f JOIN reports r USING (report_id)
+WHERE f.table_id = {_literal(table)}
+GROUP BY r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template
+ORDER BY r.report_id"""
+    )
+
+
+def _wide_ids(con: duckdb.DuckDBPyConnection, table: str, wanted: list[str]) -> list[str]:
+    prefix = f"{table}."
+    found = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT field_id FROM stage_fields WHERE table_id = ? ORDER BY field_id",
+            [table],
+        ).fetchall()
+    ]
+    given = list(dict.fromkeys(f for f in wanted if f.startswith(prefix)))
+    seen = set(given)
+    return given + [f for f in found if f not in seen]
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    (n,) = con.execute(f"SELECT count(*) FROM {_ident(table)}").fetchall()[0]
+    return int(n)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,855 @@
+"""Operational store: extraction results, the review queue and reviewers' corrections.
+
+SQLite (the default, one file) or PostgreSQL (by URL), through SQLAlchemy 2.0 Core.
+This module and analytics.py are the only code that speaks SQL. The schema is owned by
+the Alembic migrations in ./migrations; the tables below mirror them (a test compares).
+
+The pipeline, the review web app and the crawler share one SQLite file concurrently, so
+every connection runs in WAL mode with a 30 s busy timeout, and write transactions take
+the write lock up front (BEGIN IMMEDIATE) so a writer waits instead of failing when it
+upgrades a read lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from gongkai.models import (
+    CheckResult,
+    ExtractionResult,
+    FieldValue,
+    Report,
+    SourceInfo,
+    StageError,
+    UnmappedCell,
+)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DB_URL_ENV = "GONGKAI_DB_URL"
+DEFAULT_SQLITE_PATH = Path(".gongkai") / "gongkai.sqlite"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Any constant works; it only has to be the same in every process that migrates.
+PG_MIGRATION_LOCK = 0x60_6E_6B_41
+# Amount ids hold 万元 decimals; every other field is a count, so integral values are ints.
+AMOUNT_SUFFIXES = ("amount_wan", "fees_wan", "budget_wan")
+
+Number = int | float | None
+
+# ---------------------------------------------------------------------------------------
+# Tables (must match migrations/versions/*.py; test_store checks with Alembic's comparator)
+# ---------------------------------------------------------------------------------------
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("pages", sa.Integer),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("source_url", sa.Text),
+    sa.Column("path", sa.Text),
+    sa.Column("result_schema", sa.Text, nullable=False),
+    sa.Column("pipeline_version", sa.Text),
+    sa.Column("error_stage", sa.Text),
+    sa.Column("error_kind", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("agency", sa.Text),
+    sa.Column("year", sa.Integer, index=True),
+    sa.Column("template", sa.String(32)),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("title", sa.Text),
+    sa.UniqueConstraint("document_id", "ordinal"),
+)
+
+fields = sa.Table(
+    "fields",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("field_id", sa.String(200), nullable=False, index=True),
+    sa.Column("value", sa.Double),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("confidence", sa.Double, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("page", sa.Integer),
+    sa.Column("bbox", sa.JSON),
+    sa.Column("row_label", sa.Text),
+    sa.Column("col_label", sa.Text),
+    sa.Column("source", sa.Text),
+    sa.Column("suggestion", sa.Double),
+    sa.UniqueConstraint("report_id", "field_id"),
+    sa.CheckConstraint("status IN ('accepted', 'needs_review', 'corrected')", name="status"),
+)
+
+unmapped = sa.Table(
+    "unmapped",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "report_id",
+        sa.Integer,
+        sa.ForeignKey("reports.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("table_id", sa.Text),
+    sa.Column("row_label", sa.Text),
+    sa.Column("col_label", sa.Text),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("page", sa.Integer),
+)
+
+checks = sa.Table(
+    "checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "report_id",
+        sa.Integer,
+        sa.ForeignKey("reports.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+)
+
+review_queue = sa.Table(
+    "review_queue",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "field_pk",
+        sa.Integer,
+        sa.ForeignKey("fields.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("reviewer", sa.Text),
+    sa.Column("corrected_value", sa.Double),
+    sa.Column("note", sa.Text),
+    sa.CheckConstraint("state IN ('open', 'resolved')", name="state"),
+)
+
+TABLES = ("documents", "reports", "fields", "unmapped", "checks", "review_queue")
+
+
+# ---------------------------------------------------------------------------------------
+# What the read helpers return
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SaveOutcome:
+    """inserted: new document; unchanged: sha256 already stored, nothing written;
+    replaced: a stored failed run (error, no corrections) gave way to a successful one."""
+
+    outcome: Literal["inserted", "unchanged", "replaced"]
+    sha256: str
+    document_id: int
+    reports: int = 0
+    fields: int = 0
+    review_items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    id: int
+    sha256: str
+    name: str
+    media_type: str
+    pages: int | None
+    size_bytes: int | None
+    source_url: str | None
+    path: str | None
+    pipeline_version: str | None
+    error_stage: str | None
+    error_kind: str | None
+    error_message: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    report_id: int
+    sha256: str
+    document_name: str
+    source_url: str | None
+    ordinal: int
+    agency: str | None
+    year: int | None
+    template: str | None
+    kind: str
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRow:
+    """One stored field with the report and document it belongs to."""
+
+    pk: int
+    field_id: str
+    value: Number
+    raw: str
+    confidence: float
+    status: str
+    reasons: list[str]
+    page: int | None
+    bbox: list[float] | None
+    row_label: str | None
+    col_label: str | None
+    source: str | None
+    suggestion: Number
+    report_id: int
+    ordinal: int
+    agency: str | None
+    year: int | None
+    template: str | None
+    kind: str
+    sha256: str
+    document_name: str
+
+    @property
+    def table(self) -> str:
+        return self.field_id.split(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    queue_id: int
+    reasons: list[str]
+    created_at: datetime
+    field: FieldRow
+
+
+class DocumentNotFound(KeyError):
+    pass
+
+
+class ReviewItemNotOpen(ValueError):
+    """The queue row was already resolved (another reviewer got there first)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Engine and migrations
+# ---------------------------------------------------------------------------------------
+def default_url() -> str:
+    """$GONGKAI_DB_URL, else a SQLite file under ./.gongkai/ (git-ignored)."""
+    return os.environ.get(DB_URL_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _json_dumps(obj: Any) -> str:
+    # Keep Chinese labels and reasons readable in the database.
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the connection settings the store depends on."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, json_serializer=_json_dumps, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, json_serializer=_json_dumps)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN would defeat BEGIN IMMEDIATE; _sqlite_on_begin
+    # emits BEGIN instead (SQLAlchemy's documented pysqlite recipe).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    cur.execute("PRAGMA foreign_keys = ON")  # off by default in SQLite, per connection
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic Config built in code: no alembic.ini needed.
+
+    For developers: `command.revision(alembic_config(url), autogenerate=True, message=…)`.
+    """
+    cfg = Config()
+    # Config values go through ConfigParser interpolation, hence the %% escapes.
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+# ---------------------------------------------------------------------------------------
+# The store
+# ---------------------------------------------------------------------------------------
+class OperationalStore:
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        self.engine = make_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> OperationalStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
+        """A transaction that will write: on SQLite it takes the write lock first."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    def migrate(self) -> None:
+        """alembic upgrade head; safe to call from several processes at once."""
+        cfg = alembic_config()
+        with self._write_transaction() as conn:
+            if not self.is_sqlite:  # SQLite is already serialised by BEGIN IMMEDIATE
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # -- writing --------------------------------------------------------------------------
+    def save_result(
+        self, result: ExtractionResult, path: str | None = None, source_url: str | None = None
+    ) -> SaveOutcome:
+        """Store one file's result in one transaction; a known sha256 changes nothing."""
+        _check_unique_field_ids(result)
+        sha = result.source.sha256
+        try:
+            with self._write_transaction() as conn:
+                existing = _existing_document(conn, sha)
+                if existing is None:
+                    return _insert_result(conn, result, path, source_url, "inserted")
+                if _replaceable(conn, existing, result):
+                    conn.execute(sa.delete(documents).where(documents.c.id == existing["id"]))
+                    return _insert_result(conn, result, path, source_url, "replaced")
+                return SaveOutcome("unchanged", sha, existing["id"])
+        except IntegrityError:
+            # Another process stored the same file between our check and our insert
+            # (PostgreSQL only; SQLite's BEGIN IMMEDIATE serialises writers).
+            stored = self.get_document(sha)
+            if stored is None:
+                raise
+            return SaveOutcome("unchanged", sha, stored.id)
+
+    def apply_correction(
+        self, queue_id: int, value: Number, reviewer: str, note: str | None = None
+    ) -> None:
+        """A reviewer's value: the field becomes 'corrected' (raw kept), the item resolved."""
+        with self._write_transaction() as conn:
+            item = conn.execute(
+                sa.select(review_queue.c.field_pk, review_queue.c.state)
+                .where(review_queue.c.id == queue_id)
+                .with_for_update()  # two reviewers on one item: the second sees 'resolved'
+            ).one_or_none()
+            if item is None:
+                raise KeyError(f"no review item {queue_id}")
+            if item.state != "open":
+                raise ReviewItemNotOpen(f"review item {queue_id} is already {item.state}")
+            stored = _to_float(value)
+            conn.execute(
+                sa.update(fields)
+                .where(fields.c.id == item.field_pk)
+                .values(value=stored, status="corrected")
+            )
+            conn.execute(
+                sa.update(review_queue)
+                .where(review_queue.c.id == queue_id)
+                .values(
+                    state="resolved",
+                    resolved_at=_now(),
+                    reviewer=reviewer,
+                    corrected_value=stored,
+                    note=note,
+                )
+            )
+
+    # -- reading --------------------------------------------------------------------------
+    def get_document(self, sha256: str) -> StoredDocument | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    sa.select(*(documents.c[f] for f in StoredDocument.__slots__)).where(
+                        documents.c.sha256 == sha256
+                    )
+                )
+                .mappings()
+                .one_or_none()
+            )
+        if row is None:
+            return None
+        return StoredDocument(**{**row, "created_at": _aware(row["created_at"])})
+
+    def load_result(self, sha256: str) -> ExtractionResult:
+        """The stored result as the pydantic model (corrections included)."""
+        with self.engine.connect() as conn:
+            doc = (
+                conn.execute(sa.select(documents).where(documents.c.sha256 == sha256))
+                .mappings()
+                .one_or_none()
+            )
+            if doc is None:
+                raise DocumentNotFound(sha256)
+            report_rows = (
+                conn.execute(
+                    sa.select(reports)
+                    .where(reports.c.document_id == doc["id"])
+                    .order_by(reports.c.ordinal)
+                )
+                .mappings()
+                .all()
+            )
+            children = _load_children(conn, doc["id"])
+        return ExtractionResult(
+            schema=doc["result_schema"],
+            source=SourceInfo(
+                name=doc["name"],
+                sha256=doc["sha256"],
+                media_type=doc["media_type"],
+                pages=doc["pages"],
+                size_bytes=doc["size_bytes"],
+            ),
+            error=_stage_error(doc),
+            pipeline_version=doc["pipeline_version"],
+            reports=[_report_model(r, children) for r in report_rows],
+        )
+
+    def iter_reports(self) -> Iterator[ReportRow]:
+        stmt = (
+            sa.select(
+                reports.c.id.label("report_id"),
+                documents.c.sha256,
+                documents.c.name.label("document_name"),
+                documents.c.source_url,
+                reports.c.ordinal,
+                reports.c.agency,
+                reports.c.year,
+                reports.c.template,
+                reports.c.kind,
+                reports.c.title,
+            )
+            .join_from(reports, documents)
+            .order_by(reports.c.id)
+        )
+        for row in self._stream(stmt):
+            yield ReportRow(**row)
+
+    def iter_fields(
+        self,
+        *,
+        statuses: Iterable[str] | None = None,
+        table: str | None = None,
+        field_id: str | None = None,
+        year: int | None = None,
+        sha256: str | None = None,
+    ) -> Iterator[FieldRow]:
+        """Stored fields joined with report and document, in insertion order; filters AND."""
+        stmt = _field_select().order_by(fields.c.id)
+        if statuses is not None:
+            stmt = stmt.where(fields.c.status.in_(list(statuses)))
+        if table is not None:
+            stmt = stmt.where(fields.c.field_id.startswith(f"{table}.", autoescape=True))
+        if field_id is not None:
+            stmt = stmt.where(fields.c.field_id == field_id)
+        if year is not None:
+            stmt = stmt.where(reports.c.year == year)
+        if sha256 is not None:
+            stmt = stmt.where(documents.c.sha256 == sha256)
+        for row in self._stream(stmt):
+            yield _field_row(row)
+
+    def open_review_items(self, limit: int = 100) -> list[ReviewItem]:
+        """Oldest open items first."""
+        stmt = (
+            _field_select()
+            .add_columns(
+                review_queue.c.id.label("queue_id"),
+                review_queue.c.reasons.label("queue_reasons"),
+                review_queue.c.created_at.label("queued_at"),
+            )
+            .join(review_queue, review_queue.c.field_pk == fields.c.id)
+            .where(review_queue.c.state == "open")
+            .order_by(review_queue.c.created_at, review_queue.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [
+            ReviewItem(
+                r["queue_id"], list(r["queue_reasons"]), _aware(r["queued_at"]), _field_row(r)
+            )
+            for r in rows
+        ]
+
+    def table_counts(self) -> dict[str, int]:
+        """Row count per table, for the operator and for tests."""
+        with self.engine.connect() as conn:
+            return {
+                name: conn.execute(
+                    sa.select(sa.func.count()).select_from(metadata.tables[name])
+                ).scalar_one()
+                for name in TABLES
+            }
+
+    def _stream(self, stmt: sa.Select[Any]) -> Iterator[RowMapping]:
+        # yield_per streams (a server-side cursor on PostgreSQL) so memory stays flat.
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=2000).execute(stmt).mappings()
+            yield from result
+
+
+# ---------------------------------------------------------------------------------------
+# Writing helpers (module level so a test can make one fail mid-transaction)
+# ---------------------------------------------------------------------------------------
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite keeps no time zone; every timestamp the store writes is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _to_float(value: Number) -> float | None:
+    return None if value is None else float(value)
+
+
+def _check_unique_field_ids(result: ExtractionResult) -> None:
+    # The UNIQUE(report_id, field_id) would reject it anyway; this names the culprit.
+    for ordinal, report in enumerate(result.reports):
+        seen: set[str] = set()
+        for f in report.fields:
+            if f.id in seen:
+                raise ValueError(f"report {ordinal} of {result.source.name}: field {f.id} twice")
+            seen.add(f.id)
+
+
+def _existing_document(conn: Connection, sha256: str) -> RowMapping | None:
+    stmt = sa.select(documents.c.id, documents.c.error_stage).where(documents.c.sha256 == sha256)
+    return conn.execute(stmt).mappings().one_or_none()
+
+
+def _replaceable(conn: Connection, existing: RowMapping, result: ExtractionResult) -> bool:
+    """A stored failure may be replaced by a success, unless a reviewer touched it."""
+    if existing["error_stage"] is None or result.error is not None:
+        return False
+    reviewed = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(fields.join(reports))
+        .where(reports.c.document_id == existing["id"], fields.c.status == "corrected")
+    ).scalar_one()
+    return reviewed == 0
+
+
+def _insert_result(
+    conn: Connection,
+    result: ExtractionResult,
+    path: str | None,
+    source_url: str | None,
+    outcome: Literal["inserted", "replaced"],
+) -> SaveOutcome:
+    doc_id = _insert_document(conn, result, path, source_url)
+    n_fields = n_review = 0
+    for ordinal, report in enumerate(result.reports):
+        report_id = _insert_report(conn, doc_id, ordinal, report)
+        field_pks = _insert_fields(conn, report_id, report.fields)
+        _insert_unmapped(conn, report_id, report.unmapped)
+        _insert_checks(conn, report_id, report.checks)
+        n_review += _enqueue_reviews(conn, report.fields, field_pks)
+        n_fields += len(report.fields)
+    return SaveOutcome(
+        outcome, result.source.sha256, doc_id, len(result.reports), n_fields, n_review
+    )
+
+
+def _insert_document(
+    conn: Connection, result: ExtractionResult, path: str | None, source_url: str | None
+) -> int:
+    src, err = result.source, result.error
+    stmt = sa.insert(documents).returning(documents.c.id)
+    return conn.execute(
+        stmt,
+        {
+            "sha256": src.sha256,
+            "name": src.name,
+            "media_type": src.media_type,
+            "pages": src.pages,
+            "size_bytes": src.size_bytes,
+            "source_url": source_url,
+            "path": path,
+            "result_schema": result.schema_,
+            "pipeline_version": result.pipeline_version,
+            "error_stage": err.stage if err else None,
+            "error_kind": err.kind if err else None,
+            "error_message": err.message if err else None,
+            "created_at": _now(),
+        },
+    ).scalar_one()
+
+
+def _insert_report(conn: Connection, document_id: int, ordinal: int, report: Report) -> int:
+    row = report.model_dump(include={"agency", "year", "template", "kind", "title"})
+    stmt = sa.insert(reports).returning(reports.c.id)
+    return conn.execute(stmt, {"document_id": document_id, "ordinal": ordinal, **row}).scalar_one()
+
+
+def _insert_fields(conn: Connection, report_id: int, values: list[FieldValue]) -> dict[str, int]:
+    """Insert a report's fields; returns field id -> primary key."""
+    if not values:
+        return {}
+    rows = [
+        {
+            "report_id": report_id,
+            "field_id": f.id,
+            "value": _to_float(f.value),
+            "raw": f.raw,
+            "confidence": f.confidence,
+            "status": f.status,
+            "reasons": list(f.reasons),
+            "page": f.page,
+            "bbox": list(f.bbox) if f.bbox is not None else None,
+            "row_label": f.row_label,
+            "col_label": f.col_label,
+            "source": f.source,
+            "suggestion": _to_float(f.suggestion),
+        }
+        for f in values
+    ]
+    stmt = sa.insert(fields).returning(fields.c.id, fields.c.field_id, sort_by_parameter_order=True)
+    return {r.field_id: r.id for r in conn.execute(stmt, rows)}
+
+
+def _insert_unmapped(conn: Connection, report_id: int, cells: list[UnmappedCell]) -> None:
+    if cells:
+        rows = [
+            {
+                "report_id": report_id,
+                "table_id": c.table,
+                "row_label": c.row_label,
+                "col_label": c.col_label,
+                "raw": c.raw,
+                "page": c.page,
+            }
+            for c in cells
+        ]
+        conn.execute(sa.insert(unmapped), rows)
+
+
+def _insert_checks(conn: Connection, report_id: int, results: list[CheckResult]) -> None:
+    if results:
+        rows = [
+            {
+                "report_id": report_id,
+                "rule": c.rule,
+                "ok": c.ok,
+                "detail": c.detail,
+                "fields": list(c.fields),
+            }
+            for c in results
+        ]
+        conn.execute(sa.insert(checks), rows)
+
+
+def _enqueue_reviews(conn: Connection, values: list[FieldValue], pks: dict[str, int]) -> int:
+    now = _now()
+    rows = [
+        {"field_pk": pks[f.id], "reasons": list(f.reasons), "state": "open", "created_at": now}
+        for f in values
+        if f.status == "needs_review"
+    ]
+    if rows:
+        conn.execute(sa.insert(review_queue), rows)
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading helpers
+# ---------------------------------------------------------------------------------------
+def _restore_number(field_id: str, value: float | None) -> Number:
+    """Floats from the database back to the model's types: integral counts are ints."""
+    if value is None or field_id.endswith(AMOUNT_SUFFIXES):
+        return value
+    return int(value) if float(value).is_integer() else value
+
+
+def _field_select() -> sa.Select[Any]:
+    return sa.select(
+        fields.c.id.label("pk"),
+        fields.c.field_id,
+        fields.c.value,
+        fields.c.raw,
+        fields.c.confidence,
+        fields.c.status,
+        fields.c.reasons,
+        fields.c.page,
+        fields.c.bbox,
+        fields.c.row_label,
+        fields.c.col_label,
+        fields.c.source,
+        fields.c.suggestion,
+        reports.c.id.label("report_id"),
+        reports.c.ordinal,
+        reports.c.agency,
+        reports.c.year,
+        reports.c.template,
+        reports.c.kind,
+        documents.c.sha256,
+        documents.c.name.label("document_name"),
+    ).select_from(fields.join(reports).join(documents))
+
+
+def _field_row(row: RowMapping) -> FieldRow:
+    values = {name: row[name] for name in FieldRow.__slots__}
+    values["value"] = _restore_number(row["field_id"], row["value"])
+    values["suggestion"] = _restore_number(row["field_id"], row["suggestion"])
+    return FieldRow(**values)
+
+
+@dataclass
+class _Children:
+    fields: dict[int, list[FieldValue]]
+    unmapped: dict[int, list[UnmappedCell]]
+    checks: dict[int, list[CheckResult]]
+
+
+def _load_children(conn: Connection, document_id: int) -> _Children:
+    """Fields, unmapped cells and checks of one document, grouped by report id."""
+    mine = sa.select(reports.c.id).where(reports.c.document_id == document_id)
+    out = _Children(defaultdict(list), defaultdict(list), defaultdict(list))
+    for r in conn.execute(
+        sa.select(fields).where(fields.c.report_id.in_(mine)).order_by(fields.c.id)
+    ).mappings():
+        out.fields[r["report_id"]].append(_field_model(r))
+    for r in conn.execute(
+        sa.select(unmapped).where(unmapped.c.report_id.in_(mine)).order_by(unmapped.c.id)
+    ).mappings():
+        out.unmapped[r["report_id"]].append(
+            UnmappedCell(
+                table=r["table_id"],
+                row_label=r["row_label"],
+                col_label=r["col_label"],
+                raw=r["raw"],
+                page=r["page"],
+            )
+        )
+    for r in conn.execute(
+        sa.select(checks).where(checks.c.report_id.in_(mine)).order_by(checks.c.id)
+    ).mappings():
+        out.checks[r["report_id"]].append(
+            CheckResult(rule=r["rule"], ok=r["ok"], detail=r["detail"], fields=r["fields"])
+        )
+    return out
+
+
+def _field_model(r: RowMapping) -> FieldValue:
+    return FieldValue(
+        id=r["field_id"],
+        value=_restore_number(r["field_id"], r["value"]),
+        raw=r["raw"],
+        confidence=r["confidence"],
+        status=r["status"],
+        reasons=r["reasons"],
+        page=r["page"],
+        bbox=tuple(r["bbox"]) if r["bbox"] is not None else None,
+        row_label=r["row_label"],
+        col_label=r["col_label"],
+        source=r["source"],
+        suggestion=_restore_number(r["field_id"], r["suggestion"]),
+    )
+
+
+def _report_model(r: RowMapping, children: _Children) -> Report:
+    return Report(
+        agency=r["agency"],
+        year=r["year"],
+        template=r["template"],
+        kind=r["kind"],
+        title=r["title"],
+        fields=children.fields.get(r["id"], []),
+        unmapped=children.unmapped.get(r["id"], []),
+        checks=children.checks.get(r["id"], []),
+    )
+
+
+def _stage_error(doc: RowMapping) -> StageError | None:
+    if doc["error_stage"] is None:
+        return None
+    return StageError(
+        stage=doc["error_stage"], kind=doc["error_kind"], message=doc["error_message"]
+    )
+
+
+__all__ = [
+    "AMOUNT_SUFFIXES",
+    "DB_URL_ENV",
+    "MIGRATIONS_DIR",
+    "DocumentNotFound",
+    "FieldRow",
+    "OperationalStore",
+    "ReportRow",
+    "ReviewItem",
+    "ReviewItemNotOpen",
+    "SaveOutcome",
+    "StoredDocument",
+    "alembic_config",
+    "default_url",
+    "make_engine",
+    "metadata",
+]
