@@ -45,6 +45,7 @@ def extract_file(path: Path) -> ExtractionResult:
 def extract_document(document: Document) -> ExtractionResult:
     segments = split_reports(document.blocks)
     reports = [extract_report(s) for s in segments]
+    unify_agency_names(reports)
     if not reports:
         return _failed(document.source, "segment", "empty", "no text or tables could be read from the document")
     return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION)
@@ -71,6 +72,19 @@ def extract_report(segment: Segment) -> Report:
     if report.kind != "tabular":
         report.template = template.id if template and report.fields else None
     return report
+
+
+def unify_agency_names(reports: list[Report]) -> None:
+    """One page naming its agency by short and full form (…委 / …委员会) gets the full form."""
+    names = {r.agency for r in reports if r.agency}
+    for report in reports:
+        full = [n for n in names if report.agency and n != report.agency and _abbreviates(report.agency, n)]
+        if full:
+            report.agency = max(full, key=len)
+
+
+def _abbreviates(short: str, full: str) -> bool:
+    return short.endswith("委") and full == short + "员会"
 
 
 def _failed(source, stage: str, kind: str, message: str) -> ExtractionResult:  # noqa: ANN001
