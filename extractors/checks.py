@@ -1,8 +1,9 @@
 """The form's own consistency rules, evaluated on what the document prints.
 
-A rule is evaluated when its left side and at least one right-side term are printed.
-A blank cell counts as 0 in the sums and the detail says so; what a rule implies for
-a single blank is offered to the reviewer as a suggestion, never written as the value.
+A rule is evaluated when its left side and at least one right-side term are printed
+and filled in. A blank total, or a sum of nothing but blanks, leaves the rule
+unevaluated; otherwise a blank counts as 0 and the detail says so. What a rule implies
+for a single blank is offered to the reviewer as a suggestion, never as the value.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def _evaluate(rule: RuleSpec, by_id: dict[str, FieldValue]) -> CheckResult | Non
     rhs = [by_id[t] for t in rule.rhs if t in by_id]
     if len(lhs) != len(rule.lhs) or not rhs:
         return None
-    if any(_unreadable(f) for f in lhs + rhs):
+    if any(_unreadable(f) for f in lhs + rhs) or _unfilled(lhs, rhs):
         return None
     left, right = _total(lhs), _total(rhs)
     ok = abs(left - right) < 1e-6
@@ -52,6 +53,11 @@ def _evaluate(rule: RuleSpec, by_id: dict[str, FieldValue]) -> CheckResult | Non
     if blanks:
         detail += f"; blank counted as 0: {', '.join(blanks)}"
     return CheckResult(rule=rule.id, ok=ok, detail=detail, fields=[f.id for f in lhs + rhs])
+
+
+def _unfilled(lhs: list[FieldValue], rhs: list[FieldValue]) -> bool:
+    """A blank total, or nothing but blanks to add up: the form was left unfilled there."""
+    return (len(lhs) == 1 and lhs[0].value is None) or all(f.value is None for f in rhs)
 
 
 def _unreadable(field: FieldValue) -> bool:

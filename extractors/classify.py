@@ -109,9 +109,12 @@ def _cue_hits(template: Template, keys: list[str]) -> int:
     return sum(1 for key in keys if key and any(cue in key for cue in cues))
 
 
-def detect_kind(segment: Segment, mapped_fields: int) -> str:
-    if mapped_fields:
+def detect_kind(segment: Segment, mapped_fields: int, filled_fields: int) -> str:
+    """tabular needs a filled template table: a blank form is not a report."""
+    if filled_fields:
         return "tabular"
+    if mapped_fields:
+        return "not-a-report"
     patterns = load_patterns()
     text = nfkc(segment.text())
     if any(marker in text for marker in patterns["not_report_markers"]) and "年度报告" not in text:

@@ -68,9 +68,9 @@ def extract_report(segment: Segment) -> Report:
         report.checks = run_checks(template, report.fields)
         suggest_blanks(template, report.fields)
         route_fields(report.fields, report.checks)
-    report.kind = detect_kind(segment, len(report.fields))
+    report.kind = detect_kind(segment, len(report.fields), sum(f.value is not None for f in report.fields))
     if report.kind != "tabular":
-        report.template = template.id if template and report.fields else None
+        report.template, report.fields, report.unmapped, report.checks = None, [], [], []
     return report
 
 
