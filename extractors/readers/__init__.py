@@ -1,1 +1,43 @@
-"""gongkai."""
+"""Reader registry: pick the reader for a file's detected media type."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from gongkai.models import Document
+
+from .base import Reader, ReaderError
+from .doc import DocReader
+from .docx import DocxReader
+from .html import HtmlReader
+from .pdf_text import PdfTextReader
+from .txt import TxtReader
+
+__all__ = ["Reader", "ReaderError", "read_document", "reader_for"]
+
+_READERS: tuple[Reader, ...] = (TxtReader(), HtmlReader(), DocxReader(), DocReader(), PdfTextReader())
+
+
+def reader_for(media_type: str) -> Reader:
+    """The reader that handles `media_type`; ReaderError('unsupported') when none does."""
+    if media_type.startswith("image/"):
+        raise ReaderError("unsupported", f"{media_type} needs OCR: the OCR path is not built yet")
+    for reader in _READERS:
+        if media_type in reader.media_types:
+            return reader
+    raise ReaderError("unsupported", f"no reader for media type {media_type}")
+
+
+def read_document(path: Path) -> Document:
+    """Detect the format of `path` and read it into a Document.
+
+    FileNotFoundError is left to the caller: a missing path is a caller's mistake,
+    not bad input. Every problem with the file's content is a ReaderError.
+    """
+    # Imported here: detect imports readers.base, and this package imports detect.
+    from ..detect import describe_source, detect_media_type
+
+    path = Path(path)
+    media_type = detect_media_type(path)
+    source = describe_source(path)
+    source.media_type = media_type
+    return reader_for(media_type).read(path, source)
