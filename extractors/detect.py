@@ -52,6 +52,9 @@ def detect_media_type(path: Path) -> str:
             return media_type
     if head.startswith(b"PK\x03\x04"):
         return _zip_media_type(path)
+    disguised = _sniff_text_container(head)
+    if disguised:  # agencies publish HTML, MHT and RTF under a .doc name: the content decides
+        return disguised
     by_extension = MEDIA_TYPES.get(path.suffix.lower())
     if by_extension in ("application/pdf", "application/msword") or (
         by_extension and by_extension.startswith("image/")
@@ -65,6 +68,17 @@ def detect_media_type(path: Path) -> str:
     if by_extension == "text/html" or b"<html" in lowered or b"<table" in lowered or b"<!doctype html" in lowered:
         return "text/html"
     return "text/plain"
+
+
+def _sniff_text_container(head: bytes) -> str | None:
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if stripped.startswith(b"{\\rtf"):
+        return "application/rtf"
+    if b"mime-version:" in stripped[:2048] and b"multipart/related" in stripped:
+        return "multipart/related"
+    if stripped.startswith((b"<!doctype html", b"<html", b"<?xml")) and b"<html" in stripped:
+        return "text/html"
+    return None
 
 
 def _looks_utf16(head: bytes) -> bool:

@@ -14,7 +14,7 @@ from gongkai.models import Document, ExtractionResult, Report, StageError
 
 from .checks import run_checks, suggest_blanks
 from .classify import detect_agency, detect_kind, detect_template, detect_year, report_title
-from .detect import describe_source
+from .detect import describe_source, detect_media_type
 from .mapping import map_template
 from .readers import read_document
 from .readers.base import ReaderError
@@ -29,6 +29,7 @@ PIPELINE_VERSION = __version__
 def extract_file(path: Path) -> ExtractionResult:
     source = describe_source(path)
     try:
+        source.media_type = detect_media_type(path)
         document = read_document(path)
     except ReaderError as exc:
         return _failed(source, "read", exc.kind, exc.message)

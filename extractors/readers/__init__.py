@@ -9,12 +9,13 @@ from .base import Reader, ReaderError
 from .doc import DocReader
 from .docx import DocxReader
 from .html import HtmlReader
+from .mht import MhtReader
 from .pdf_text import PdfTextReader
 from .txt import TxtReader
 
 __all__ = ["Reader", "ReaderError", "read_document", "reader_for"]
 
-_READERS: tuple[Reader, ...] = (TxtReader(), HtmlReader(), DocxReader(), DocReader(), PdfTextReader())
+_READERS: tuple[Reader, ...] = (TxtReader(), HtmlReader(), MhtReader(), DocxReader(), DocReader(), PdfTextReader())
 
 
 def reader_for(media_type: str) -> Reader:

@@ -47,7 +47,7 @@ def convert_to_docx(soffice: str, path: Path, workdir: Path) -> Path:
 class DocReader:
     """Reads .doc through LibreOffice; cells keep source 'doc'."""
 
-    media_types: tuple[str, ...] = ("application/msword",)
+    media_types: tuple[str, ...] = ("application/msword", "application/rtf")
 
     def read(self, path: Path, source: SourceInfo) -> Document:
         size = path.stat().st_size

@@ -213,17 +213,20 @@ class HtmlReader:
     media_types: tuple[str, ...] = ("text/html",)
 
     def read(self, path: Path, source: SourceInfo) -> Document:
-        raw = load_bytes(path)
-        text = decode_bytes(raw, path.name, declared_charset(raw))
-        root = _parse(text, path.name)
-        walker = _Walker()
-        body = root.find("body")
-        try:
-            walker.visit(body if body is not None else root)
-        except RecursionError as exc:
-            raise ReaderError("unsupported", f"{path.name}: HTML nested too deeply to walk") from exc
-        walker.flush()
-        blocks = [*_title_block(root, walker.blocks), *walker.blocks]
-        if not blocks:
-            raise ReaderError("empty", f"{path.name}: the page holds no text or tables")
-        return Document(source=source, blocks=blocks)
+        return read_html_bytes(load_bytes(path), path.name, source)
+
+
+def read_html_bytes(raw: bytes, name: str, source: SourceInfo, charset: str | None = None) -> Document:
+    """An HTML page's bytes to a Document; `charset` as declared by a container (MHT part)."""
+    root = _parse(decode_bytes(raw, name, charset or declared_charset(raw)), name)
+    walker = _Walker()
+    body = root.find("body")
+    try:
+        walker.visit(body if body is not None else root)
+    except RecursionError as exc:
+        raise ReaderError("unsupported", f"{name}: HTML nested too deeply to walk") from exc
+    walker.flush()
+    blocks = [*_title_block(root, walker.blocks), *walker.blocks]
+    if not blocks:
+        raise ReaderError("empty", f"{name}: the page holds no text or tables")
+    return Document(source=source, blocks=blocks)

@@ -1,0 +1,41 @@
+"""Agencies publish HTML pages, MHT archives and RTF files under a .doc name."""
+from __future__ import annotations
+
+import quopri
+from pathlib import Path
+
+from gongkai.extractors.pipeline import extract_file
+from samples import ROOT
+
+PAGE = ROOT / "samples" / "rendered" / "001_lushan_wjw_2023.html"
+
+
+def test_html_named_doc_is_read_as_html(tmp_path: Path) -> None:
+    fake = tmp_path / "report.doc"
+    fake.write_bytes(PAGE.read_bytes())
+    result = extract_file(fake)
+    assert result.source.media_type == "text/html"
+    assert len(result.reports[0].fields) == 200
+
+
+def test_mht_archive_named_doc_is_read(tmp_path: Path) -> None:
+    body = quopri.encodestring(PAGE.read_bytes()).decode("ascii")
+    archive = tmp_path / "report.doc"
+    archive.write_text(
+        'MIME-Version: 1.0\nContent-Type: multipart/related; boundary="b1"\n\n--b1\n'
+        'Content-Type: text/html; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable\n\n'
+        f"{body}\n--b1--\n",
+        encoding="ascii",
+    )
+    result = extract_file(archive)
+    assert result.source.media_type == "multipart/related"
+    assert result.reports[0].agency == "鲁山县卫生健康委员会"
+    assert len(result.reports[0].fields) == 200
+
+
+def test_rtf_named_doc_goes_to_the_libreoffice_reader(tmp_path: Path) -> None:
+    rtf = tmp_path / "report.doc"
+    rtf.write_bytes(b"{\\rtf1\\ansi 2023\\par}")
+    result = extract_file(rtf)
+    assert result.source.media_type == "application/rtf"
+    assert result.error is None or result.error.kind == "missing-dependency"
