@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import shutil
+
 import pytest
 
 from gongkai.config import load_template
@@ -24,7 +26,7 @@ CASES = sorted(
     for folder in FOLDERS
     for expected in folder.glob("*.expected.json")
     for doc in folder.glob(expected.name.removesuffix(".expected.json") + ".*")
-    if doc.suffix in (".html", ".docx", ".pdf")
+    if doc.suffix in (".html", ".docx", ".pdf") or (doc.suffix == ".doc" and shutil.which("soffice"))
 )
 
 
