@@ -24,3 +24,13 @@ class Reader(Protocol):
     media_types: tuple[str, ...]
 
     def read(self, path: Path, source: SourceInfo) -> Document: ...
+
+
+def check_file_size(path: Path, limit: int, what: str) -> int:
+    """The file's size, after refusing an empty file and one over `limit` bytes."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ReaderError("empty", f"{path.name} is empty (0 bytes)")
+    if size > limit:
+        raise ReaderError("too-large", f"{path.name} is {size} bytes; {what} over {limit} bytes is refused")
+    return size

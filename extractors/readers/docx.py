@@ -17,7 +17,7 @@ from lxml.etree import XMLParser, XPath, _Element, fromstring
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 from gongkai.models.document import CellSource
 
-from .base import ReaderError
+from .base import ReaderError, check_file_size
 from .txt import collapse
 
 MAX_DOCX_BYTES = 200 * 1024 * 1024
@@ -150,11 +150,7 @@ def _table_blocks(tbl: _Element, source: CellSource) -> list[TextBlock | Table]:
 
 
 def _check_package(path: Path) -> None:
-    size = path.stat().st_size
-    if size == 0:
-        raise ReaderError("empty", f"{path.name} is empty (0 bytes)")
-    if size > MAX_DOCX_BYTES:
-        raise ReaderError("too-large", f"{path.name} is {size} bytes; DOCX over {MAX_DOCX_BYTES} bytes is refused")
+    check_file_size(path, MAX_DOCX_BYTES, "DOCX")
     try:
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo("word/document.xml")

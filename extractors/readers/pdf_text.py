@@ -25,7 +25,7 @@ import pypdfium2.raw as pdfium_c
 
 from gongkai.models import BBox, Cell, Document, Page, SourceInfo, Table, TextBlock
 
-from .base import ReaderError
+from .base import ReaderError, check_file_size
 from .txt import collapse, is_value
 
 if TYPE_CHECKING:  # camelot itself is imported lazily (see _camelot_pages)
@@ -83,11 +83,7 @@ class _PdfTable:
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
-    size = path.stat().st_size
-    if size == 0:
-        raise ReaderError("empty", f"{path.name} is empty (0 bytes)")
-    if size > MAX_PDF_BYTES:
-        raise ReaderError("too-large", f"{path.name} is {size} bytes; PDFs over {MAX_PDF_BYTES} bytes are refused")
+    check_file_size(path, MAX_PDF_BYTES, "a PDF")
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:

@@ -16,7 +16,7 @@ import charset_normalizer
 
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
-from .base import ReaderError
+from .base import ReaderError, check_file_size
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a report transcription is kilobytes; beyond this is not a report
 
@@ -107,11 +107,7 @@ def _decode_or_fail(data: bytes, encoding: str, name: str) -> str:
 
 def load_bytes(path: Path) -> bytes:
     """The bytes of a text-like file, refusing empty and oversized ones."""
-    size = path.stat().st_size
-    if size == 0:
-        raise ReaderError("empty", f"{path.name} is empty (0 bytes)")
-    if size > MAX_TEXT_BYTES:
-        raise ReaderError("too-large", f"{path.name} is {size} bytes; text over {MAX_TEXT_BYTES} bytes is refused")
+    check_file_size(path, MAX_TEXT_BYTES, "text")
     return path.read_bytes()
 
 
