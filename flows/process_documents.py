@@ -7,7 +7,10 @@ Runs with no Prefect server (an ephemeral local API is started in-process).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,8 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
 from prefect.futures import as_completed
+from prefect.logging.handlers import APILogHandler
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
@@ -156,4 +161,30 @@ def run_flow(
     progress: bool = True,
 ) -> dict[str, Any]:
     configured = process_documents.with_options(task_runner=task_runner(runner, dask_address))
-    return configured([str(p) for p in paths], store_url, str(analytics_path), progress)
+    with _shared_api_for_local_workers(runner == "dask" and not dask_address):
+        return configured([str(p) for p in paths], store_url, str(analytics_path), progress)
+
+
+@contextmanager
+def _shared_api_for_local_workers(needed: bool) -> Iterator[None]:
+    """One temporary Prefect API for the flow and its local Dask worker processes.
+
+    Without a configured API each worker process would start an ephemeral server of
+    its own; started here first, its URL reaches the workers through the environment.
+    A remote cluster (--dask-address) needs a PREFECT_API_URL it can reach instead.
+    """
+    if not needed or os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start(timeout=120)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        APILogHandler().flush()  # the run's last log lines go out before their server does
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()

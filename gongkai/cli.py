@@ -70,6 +70,8 @@ def run(
 ) -> None:
     """Run the process_documents flow into the operational and analytics stores."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect waits 20 s for its ephemeral API by default: too little on a busy 2-core box.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from gongkai.flows.process_documents import run_flow
 
     files = collect_inputs(paths or [REPO_SAMPLES])

@@ -73,4 +73,4 @@ def test_every_broken_rule_is_flagged(doc: Path) -> None:
 
 
 def test_there_are_cases_in_every_format() -> None:
-    assert {d.suffix for d in CASES} == {".html", ".docx", ".pdf"}
+    assert {".html", ".docx", ".pdf"} <= {d.suffix for d in CASES}

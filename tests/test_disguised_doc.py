@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import quopri
+import shutil
 from pathlib import Path
 
 from gongkai.extractors.pipeline import extract_file
@@ -35,7 +36,12 @@ def test_mht_archive_named_doc_is_read(tmp_path: Path) -> None:
 
 def test_rtf_named_doc_goes_to_the_libreoffice_reader(tmp_path: Path) -> None:
     rtf = tmp_path / "report.doc"
-    rtf.write_bytes(b"{\\rtf1\\ansi 2023\\par}")
+    title = "某某县人民政府办公室2023年政府信息公开工作年度报告。本报告所列数据的统计期限自2023年1月1日起至12月31日止。"
+    escaped = "".join(f"\\u{ord(ch)}?" for ch in title)
+    rtf.write_bytes(("{\\rtf1\\ansi " + escaped + "\\par}").encode("ascii"))
     result = extract_file(rtf)
     assert result.source.media_type == "application/rtf"
-    assert result.error is None or result.error.kind == "missing-dependency"
+    if shutil.which("soffice"):
+        assert result.error is None and result.reports[0].year == 2023
+    else:
+        assert result.error.kind == "missing-dependency"

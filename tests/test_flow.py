@@ -46,3 +46,11 @@ def test_flow_stores_documents_once_and_loads_analytics(flow_env: Path) -> None:
         assert count == 258
         (penalties,) = con.execute("select active__penalty__decisions from wide_active").fetchone()
         assert penalties == 150
+
+
+def test_flow_on_a_dask_local_cluster(flow_env: Path) -> None:
+    from gongkai.flows.process_documents import run_flow
+
+    store_url = f"sqlite:///{flow_env / 'dask.sqlite'}"
+    summary = run_flow([seed("001"), seed("002")], store_url, flow_env / "dask.duckdb", runner="dask", progress=False)
+    assert summary["inserted"] == 2 and summary["accepted"] == 200 + 198
