@@ -14,7 +14,6 @@ paths at all.
 """
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +22,12 @@ from typing import TYPE_CHECKING
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from gongkai.models import BBox, Cell, Document, Page, SourceInfo, Table, TextBlock
+from gongkai.models import BBox, Cell, Document, Page, SourceInfo, TextBlock
+
+from ..tablejoin import TablePart, join_across_pages
 
 from .base import ReaderError, check_file_size
-from .txt import collapse, is_value
+from .txt import collapse
 
 if TYPE_CHECKING:  # camelot itself is imported lazily (see _camelot_pages)
     from camelot.core import Table as CamelotTable
@@ -36,12 +37,6 @@ MAX_PAGES = 500
 RASTER_MIN_PATHS = 12  # fewer drawn paths than this cannot be a ruled table worth a 0.5 s render
 RASTER_RESOLUTION = 300  # camelot's default: lower dpi saved nothing measurable here (~0.8 s a page either way)
 EDGE_TOL = 4.0  # points: column rules of two table parts count as the same line within this
-# A table runs on when it ends in the bottom part of its page and the next page
-# opens with a table. The bottom allowance is wide: rows that cannot break (tall
-# merged label cells) are pushed whole to the next page, leaving a gap.
-TAIL_MARGIN_FRACTION = 0.4
-HEAD_MARGIN_FRACTION = 0.25
-_PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d+\s*(?:页)?(?:\s*/\s*(?:共\s*)?\d+\s*页?)?[-—–\s]*$")
 
 
 # ---------------------------------------------------------------- page scan
@@ -66,20 +61,6 @@ class _PageScan:
     @property
     def has_text(self) -> bool:
         return any(c.box is not None for c in self.chars)
-
-
-@dataclass
-class _PdfTable:
-    """A table of one page (or joined pages) with the column rules it was cut by."""
-
-    page: int
-    bbox: BBox
-    bounds: list[float]
-    n_rows: int
-    cells: list[Cell]
-    continued: bool = False
-    last_page: int = 0  # the page its last part sits on, once joined across pages
-    last_bottom: float = 0.0
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
@@ -186,7 +167,7 @@ def _extent(ct: CamelotTable, r: int, c: int, seen: set[tuple[int, int]]) -> tup
     return rs, cs
 
 
-def _convert_table(ct: CamelotTable, scan: _PageScan) -> _PdfTable:
+def _convert_table(ct: CamelotTable, scan: _PageScan) -> TablePart:
     """One Cell per merged region, text gathered from every grid cell it covers."""
     seen: set[tuple[int, int]] = set()
     cells: list[Cell] = []
@@ -205,8 +186,8 @@ def _convert_table(ct: CamelotTable, scan: _PageScan) -> _PdfTable:
     x1, y1, x2, y2 = ct._bbox
     bounds = [ct.cols[0][0], *(right for _, right in ct.cols)]
     bbox = (x1, scan.top - y2, x2, scan.top - y1)
-    return _PdfTable(page=scan.number, bbox=bbox, bounds=bounds, n_rows=len(ct.rows), cells=cells,
-                     last_page=scan.number, last_bottom=bbox[3])
+    return TablePart(page=scan.number, bbox=bbox, bounds=bounds, n_rows=len(ct.rows), cells=cells,
+                     edge_tolerance=EDGE_TOL, last_page=scan.number, last_bottom=bbox[3])
 
 
 # ---------------------------------------------------------------- text lines
@@ -238,113 +219,14 @@ def _line_block(chars: list[_Char], page: int) -> list[TextBlock]:
     return [TextBlock(text=text, page=page, bbox=bbox)]
 
 
-def _page_items(scan: _PageScan, tables: list[_PdfTable]) -> list[TextBlock | _PdfTable]:
+def _page_items(scan: _PageScan, tables: list[TablePart]) -> list[TextBlock | TablePart]:
     """Lines outside the tables and the tables, top to bottom."""
-    items: list[TextBlock | _PdfTable] = [*_lines(scan, [t.bbox for t in tables]), *tables]
+    items: list[TextBlock | TablePart] = [*_lines(scan, [t.bbox for t in tables]), *tables]
     return sorted(items, key=_top)
 
 
-def _top(item: TextBlock | _PdfTable) -> float:
+def _top(item: TextBlock | TablePart) -> float:
     return item.bbox[1] if item.bbox is not None else 0.0  # every block built here has a bbox
-
-
-# ---------------------------------------------------------------- tables across pages
-def _is_furniture(item: TextBlock | _PdfTable) -> bool:
-    """Page numbers between two parts of a table do not separate them."""
-    return isinstance(item, TextBlock) and bool(_PAGE_NUMBER.match(item.text))
-
-
-def _continues(a: _PdfTable, b: _PdfTable, heights: dict[int, float]) -> bool:
-    """b opens the page after a's last part, a ends near that page's bottom, b starts near its top."""
-    if b.page != a.last_page + 1:
-        return False
-    return (heights[a.last_page] - a.last_bottom <= TAIL_MARGIN_FRACTION * heights[a.last_page]
-            and b.bbox[1] <= HEAD_MARGIN_FRACTION * heights[b.page])
-
-
-def _near(a: float, b: float) -> bool:
-    return abs(a - b) <= EDGE_TOL
-
-
-def _unified_bounds(a: list[float], b: list[float]) -> list[float] | None:
-    """Column rules shared by both parts: equal sets, or one part's rules a subset of the other's."""
-    if not (_near(a[0], b[0]) and _near(a[-1], b[-1])):
-        return None
-    if all(any(_near(y, x) for x in a) for y in b):
-        return a
-    if all(any(_near(x, y) for y in b) for x in a):
-        return b
-    return None
-
-
-def _regrid(cells: list[Cell], bounds: list[float], row_offset: int) -> list[Cell]:
-    """Column indices from each cell's x extent against the joined table's rules."""
-    def nearest(x: float) -> int:
-        return min(range(len(bounds)), key=lambda i: abs(bounds[i] - x))
-
-    out = []
-    for cell in cells:
-        assert cell.bbox is not None  # every pdf_text cell has one
-        col, end = nearest(cell.bbox[0]), nearest(cell.bbox[2])
-        out.append(cell.model_copy(update={"row": cell.row + row_offset, "col": col, "col_span": max(1, end - col)}))
-    return out
-
-
-def _merge_split_cells(upper: list[Cell], lower: list[Cell], boundary: int) -> list[Cell]:
-    """A label cell cut by the page break ('（四）无' / '法提供') becomes one cell again.
-
-    Only a row label of the table body is cut in two: a cell spanning several rows
-    on one side, whose rows hold numbers. Header cells (no numbers in their rows),
-    single-row cells and numbers themselves are rows of their own.
-    """
-    value_rows = {c.row for c in upper if is_value(c.text)}
-    bottoms = {(c.col, c.col_span): c for c in upper if c.row + c.row_span == boundary}
-    kept = []
-    for cell in lower:
-        above = bottoms.get((cell.col, cell.col_span)) if cell.row == boundary else None
-        if above is not None and _is_cut_label(above, cell, value_rows):
-            above.row_span += cell.row_span
-            above.text = collapse(f"{above.text} {cell.text}")
-            continue
-        kept.append(cell)
-    return kept
-
-
-def _is_cut_label(above: Cell, below: Cell, value_rows: set[int]) -> bool:
-    return ((above.row_span > 1 or below.row_span > 1)
-            and not is_value(above.text) and not is_value(below.text)
-            and any(r in value_rows for r in range(above.row, above.row + above.row_span)))
-
-
-def _join(a: _PdfTable, b: _PdfTable) -> _PdfTable | None:
-    bounds = _unified_bounds(a.bounds, b.bounds)
-    if bounds is None:
-        return None
-    upper = _regrid(a.cells, bounds, 0)
-    lower = _merge_split_cells(upper, _regrid(b.cells, bounds, a.n_rows), a.n_rows)
-    return _PdfTable(page=a.page, bbox=a.bbox, bounds=bounds, n_rows=a.n_rows + b.n_rows, cells=upper + lower,
-                     continued=True, last_page=b.page, last_bottom=b.bbox[3])
-
-
-def _join_across_pages(items: list[TextBlock | _PdfTable], heights: dict[int, float]) -> list[TextBlock | _PdfTable]:
-    """Fold a table opening a page into the table closing the previous page when their columns agree."""
-    out: list[TextBlock | _PdfTable] = []
-    for item in items:
-        body = [i for i, done in enumerate(out) if not _is_furniture(done)]
-        prev = out[body[-1]] if body else None
-        if isinstance(item, _PdfTable) and isinstance(prev, _PdfTable) and _continues(prev, item, heights):
-            joined = _join(prev, item)
-            if joined is not None:
-                out[body[-1]] = joined
-                continue
-        out.append(item)
-    return out
-
-
-def _to_table(t: _PdfTable) -> Table:
-    cells = sorted(t.cells, key=lambda c: (c.row, c.col))
-    return Table(cells=cells, n_rows=t.n_rows, n_cols=len(t.bounds) - 1, page=t.page, bbox=t.bbox,
-                 continued_from_previous=t.continued)
 
 
 # ---------------------------------------------------------------- reader
@@ -354,7 +236,7 @@ def _no_text_error(path: Path, scans: list[_PageScan]) -> ReaderError:
     return ReaderError("empty", f"{path.name}: no text on any page")
 
 
-def _tables_of(scan: _PageScan, found: list[CamelotTable]) -> list[_PdfTable]:
+def _tables_of(scan: _PageScan, found: list[CamelotTable]) -> list[TablePart]:
     """Camelot's tables for a page; a lone boxed cell is a framed paragraph, left to the text."""
     tables = [_convert_table(ct, scan) for ct in found]
     return [t for t in tables if t.n_rows > 1 or len(t.bounds) > 2]
@@ -370,7 +252,7 @@ class PdfTextReader:
         if not any(s.has_text for s in scans):
             raise _no_text_error(path, scans)
         found, warnings_ = _detect_tables(path, scans)
-        items: list[TextBlock | _PdfTable] = []
+        items: list[TextBlock | TablePart] = []
         for scan in scans:
             if not scan.has_text:
                 if scan.n_images:  # a blank page is not worth a warning; a picture of a page is
@@ -378,7 +260,7 @@ class PdfTextReader:
                 continue
             items += _page_items(scan, _tables_of(scan, found.get(scan.number, [])))
         heights = {s.number: s.height for s in scans}
-        blocks = [_to_table(i) if isinstance(i, _PdfTable) else i for i in _join_across_pages(items, heights)]
+        blocks = [i.to_table() if isinstance(i, TablePart) else i for i in join_across_pages(items, heights)]
         source = source.model_copy(update={"pages": len(scans)})
         pages = [Page(number=s.number, width=s.width, height=s.height) for s in scans]
         return Document(source=source, pages=pages, blocks=blocks, warnings=warnings_)
