@@ -46,3 +46,8 @@ def load_thresholds() -> Thresholds:
 @cache
 def load_patterns() -> dict[str, Any]:
     return _yaml("patterns.yaml")
+
+
+@cache
+def load_ocr_settings() -> dict[str, Any]:
+    return _yaml("ocr.yaml")

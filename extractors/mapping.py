@@ -232,7 +232,7 @@ def make_field(
         value=parsed.value,
         raw=cell.text,
         confidence=round(label_confidence * value_confidence * source_confidence, 4),
-        reasons=reasons + parsed.reasons,
+        reasons=reasons + parsed.reasons + cell.flags,
         page=cell.page,
         bbox=cell.bbox,
         row_label=row_label,

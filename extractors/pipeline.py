@@ -19,6 +19,7 @@ from .mapping import map_template
 from .readers import read_document
 from .readers.base import ReaderError
 from .routing import route_fields
+from .scan.crops import review_crops
 from .rows import logical_rows
 from .segment import Segment, split_reports
 
@@ -47,6 +48,9 @@ def extract_document(document: Document) -> ExtractionResult:
     segments = split_reports(document.blocks)
     reports = [extract_report(s) for s in segments]
     unify_agency_names(reports)
+    if document._page_images:
+        for report in reports:
+            report.crops = review_crops(report.fields, document._page_images)
     if not reports:
         return _failed(document.source, "segment", "empty", "no text or tables could be read from the document")
     return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from gongkai.models import BBox, Cell, Table, TextBlock
 
-from .readers.txt import collapse, is_value
+from .text import collapse_spaces as collapse
+from .text import is_number_text as is_value
 
 # A table runs on when it ends in the bottom part of its page and the next page
 # opens with a table. The bottom allowance is wide: rows that cannot break (tall

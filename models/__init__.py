@@ -12,11 +12,13 @@ from .report import (
     TemplateId,
     UnmappedCell,
 )
+from .scan import GridCell, GridTable, OcrLine
 from .template import ColumnSpec, RowSpec, RuleSpec, TableSpec, Template, Thresholds
 
 __all__ = [
     "BBox", "Block", "Cell", "CellSource", "Document", "Page", "SourceInfo", "Table", "TextBlock",
     "SCHEMA", "CheckResult", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
+    "GridCell", "GridTable", "OcrLine",
     "ColumnSpec", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",
 ]

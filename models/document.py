@@ -4,9 +4,12 @@ Readers fill these; every later stage reads them. No I/O here.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 BBox = tuple[float, float, float, float]
@@ -27,6 +30,9 @@ class Cell(BaseModel):
     page: int | None = Field(default=None, ge=1, description="1-based page number")
     confidence: Confidence = 1.0
     source: CellSource = "txt"
+    flags: list[str] = Field(
+        default_factory=list, description="why the reader doubts this cell (e.g. an OCR misread); sends its field to review"
+    )
 
 
 class Table(BaseModel):
@@ -72,6 +78,8 @@ class Page(BaseModel):
     number: int = Field(ge=1)
     width: float | None = None
     height: float | None = None
+    ocr: bool = Field(default=False, description="read by OCR from an image; sizes are pixels")
+    notes: list[str] = Field(default_factory=list, description="what normalisation did (rotation, skew, seal)")
 
 
 class Document(BaseModel):
@@ -81,6 +89,8 @@ class Document(BaseModel):
     pages: list[Page] = Field(default_factory=list)
     blocks: list[Block] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    _page_images: dict[int, "np.ndarray"] = PrivateAttr(default_factory=dict)
+    """Normalised images of OCR'd pages (the space their bboxes are in), kept for review crops."""
 
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]

@@ -69,6 +69,10 @@ class Report(BaseModel):
     fields: list[FieldValue] = Field(default_factory=list)
     unmapped: list[UnmappedCell] = Field(default_factory=list)
     checks: list[CheckResult] = Field(default_factory=list)
+    crops: dict[str, bytes] = Field(
+        default_factory=dict, exclude=True,
+        description="field id -> PNG of the cell as scanned, for fields sent to review (not in the JSON)",
+    )
 
     def field(self, field_id: str) -> FieldValue | None:
         return next((f for f in self.fields if f.id == field_id), None)

@@ -174,6 +174,7 @@ review_queue = sa.Table(
     sa.Column("reviewer", sa.Text),
     sa.Column("corrected_value", sa.Double),
     sa.Column("note", sa.Text),
+    sa.Column("crop_png", sa.LargeBinary),
     sa.CheckConstraint("state IN ('open', 'resolved')", name="state"),
 )
 
@@ -264,6 +265,7 @@ class ReviewItem:
     reasons: list[str]
     created_at: datetime
     field: FieldRow
+    crop_png: bytes | None = None  # the cell as scanned (OCR input only)
 
 
 class DocumentNotFound(KeyError):
@@ -523,6 +525,7 @@ class OperationalStore:
                 review_queue.c.id.label("queue_id"),
                 review_queue.c.reasons.label("queue_reasons"),
                 review_queue.c.created_at.label("queued_at"),
+                review_queue.c.crop_png,
             )
             .join(review_queue, review_queue.c.field_pk == fields.c.id)
             .where(review_queue.c.state == "open")
@@ -533,7 +536,8 @@ class OperationalStore:
             rows = conn.execute(stmt).mappings().all()
         return [
             ReviewItem(
-                r["queue_id"], list(r["queue_reasons"]), _aware(r["queued_at"]), _field_row(r)
+                r["queue_id"], list(r["queue_reasons"]), _aware(r["queued_at"]), _field_row(r),
+                r["crop_png"],
             )
             for r in rows
         ]
@@ -612,7 +616,7 @@ def _insert_result(
         field_pks = _insert_fields(conn, report_id, report.fields)
         _insert_unmapped(conn, report_id, report.unmapped)
         _insert_checks(conn, report_id, report.checks)
-        n_review += _enqueue_reviews(conn, report.fields, field_pks)
+        n_review += _enqueue_reviews(conn, report.fields, field_pks, report.crops)
         n_fields += len(report.fields)
     return SaveOutcome(
         outcome, result.source.sha256, doc_id, len(result.reports), n_fields, n_review
@@ -707,10 +711,13 @@ def _insert_checks(conn: Connection, report_id: int, results: list[CheckResult])
         conn.execute(sa.insert(checks), rows)
 
 
-def _enqueue_reviews(conn: Connection, values: list[FieldValue], pks: dict[str, int]) -> int:
+def _enqueue_reviews(
+    conn: Connection, values: list[FieldValue], pks: dict[str, int], crops: dict[str, bytes]
+) -> int:
     now = _now()
     rows = [
-        {"field_pk": pks[f.id], "reasons": list(f.reasons), "state": "open", "created_at": now}
+        {"field_pk": pks[f.id], "reasons": list(f.reasons), "state": "open", "created_at": now,
+         "crop_png": crops.get(f.id)}
         for f in values
         if f.status == "needs_review"
     ]

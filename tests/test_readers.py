@@ -519,11 +519,11 @@ def test_pdf_scanned_pages(tmp_path: Path) -> None:
     mixed = tmp_path / "mixed.pdf"
     _scanned_pdf(mixed, with_text_page=True)
     doc = read_document(mixed)
-    assert texts(doc) == ["一、总体情况"] and doc.warnings == ["page 2 has no text layer; needs OCR"]
-    assert {b.page for b in doc.blocks} == {1}
+    assert texts(doc) == ["一、总体情况"] and doc.warnings == ["page 2: blank page"]
+    assert [(p.number, p.ocr) for p in doc.pages] == [(1, False), (2, True)]
     scanned = tmp_path / "scanned.pdf"
     _scanned_pdf(scanned, with_text_page=False)
-    assert "OCR" in expect_error(scanned, "unsupported").message
+    assert "OCR" in expect_error(scanned, "empty").message
 
 
 def test_pdf_bad_inputs(tmp_path: Path) -> None:
@@ -589,7 +589,7 @@ def test_registry_images_and_unknown(tmp_path: Path) -> None:
 
     png = tmp_path / "page.png"
     Image.new("RGB", (10, 10), "white").save(png)
-    assert "OCR" in expect_error(png, "unsupported").message
+    assert "OCR found no text" in expect_error(png, "empty").message
     binary = tmp_path / "blob.bin"
     binary.write_bytes(b"\x00\x01\x02" * 100)
     expect_error(binary, "unsupported")

@@ -11,17 +11,16 @@ from .docx import DocxReader
 from .html import HtmlReader
 from .mht import MhtReader
 from .pdf_text import PdfTextReader
+from .scan import ScanReader
 from .txt import TxtReader
 
 __all__ = ["Reader", "ReaderError", "read_document", "reader_for"]
 
-_READERS: tuple[Reader, ...] = (TxtReader(), HtmlReader(), MhtReader(), DocxReader(), DocReader(), PdfTextReader())
+_READERS: tuple[Reader, ...] = (TxtReader(), HtmlReader(), MhtReader(), DocxReader(), DocReader(), PdfTextReader(), ScanReader())
 
 
 def reader_for(media_type: str) -> Reader:
     """The reader that handles `media_type`; ReaderError('unsupported') when none does."""
-    if media_type.startswith("image/"):
-        raise ReaderError("unsupported", f"{media_type} needs OCR: the OCR path is not built yet")
     for reader in _READERS:
         if media_type in reader.media_types:
             return reader

@@ -26,6 +26,7 @@ from gongkai.models import BBox, Cell, Document, Page, SourceInfo, TextBlock
 
 from ..tablejoin import TablePart, join_across_pages
 
+from ..scan.textlayer import usable_text_layer
 from .base import ReaderError, check_file_size
 from .txt import collapse
 
@@ -230,37 +231,52 @@ def _top(item: TextBlock | TablePart) -> float:
 
 
 # ---------------------------------------------------------------- reader
-def _no_text_error(path: Path, scans: list[_PageScan]) -> ReaderError:
-    if any(s.n_images for s in scans):
-        return ReaderError("unsupported", f"{path.name}: no text layer: scanned PDF, needs the OCR path")
-    return ReaderError("empty", f"{path.name}: no text on any page")
-
-
 def _tables_of(scan: _PageScan, found: list[CamelotTable]) -> list[TablePart]:
     """Camelot's tables for a page; a lone boxed cell is a framed paragraph, left to the text."""
     tables = [_convert_table(ct, scan) for ct in found]
     return [t for t in tables if t.n_rows > 1 or len(t.bounds) > 2]
 
 
+def _usable_text(scan: _PageScan) -> bool:
+    """A page with images needs OCR unless its text layer reads as real text (not a scanner's garbage)."""
+    return usable_text_layer("".join(c.text for c in scan.chars if c.box is not None))
+
+
 class PdfTextReader:
-    """Reads PDFs that carry a text layer; scanned pages are reported, not read."""
+    """Reads PDFs: pages with a usable text layer directly, the others (scans) through OCR."""
 
     media_types: tuple[str, ...] = ("application/pdf",)
 
     def read(self, path: Path, source: SourceInfo) -> Document:
         scans = _scan_all(path)
-        if not any(s.has_text for s in scans):
-            raise _no_text_error(path, scans)
-        found, warnings_ = _detect_tables(path, scans)
+        text_scans = [s for s in scans if s.has_text and (not s.n_images or _usable_text(s))]
+        image_numbers = [s.number for s in scans if s not in text_scans and s.n_images]
+        if not text_scans and not image_numbers:
+            raise ReaderError("empty", f"{path.name}: no text and no images on any page")
+        found, warnings_ = _detect_tables(path, text_scans)
         items: list[TextBlock | TablePart] = []
-        for scan in scans:
-            if not scan.has_text:
-                if scan.n_images:  # a blank page is not worth a warning; a picture of a page is
-                    warnings_.append(f"page {scan.number} has no text layer; needs OCR")
-                continue
+        for scan in text_scans:
             items += _page_items(scan, _tables_of(scan, found.get(scan.number, [])))
         heights = {s.number: s.height for s in scans}
-        blocks = [i.to_table() if isinstance(i, TablePart) else i for i in join_across_pages(items, heights)]
-        source = source.model_copy(update={"pages": len(scans)})
-        pages = [Page(number=s.number, width=s.width, height=s.height) for s in scans]
-        return Document(source=source, pages=pages, blocks=blocks, warnings=warnings_)
+        blocks = join_across_pages(items, heights)
+        pages = [Page(number=s.number, width=s.width, height=s.height) for s in text_scans]
+        scanned = []
+        if image_numbers:  # deferred import: the scan path loads OCR models
+            from ..scan.raster import pdf_pages
+            from .scan import blocks_of, read_page_images
+
+            scanned, more, _ = read_page_images(pdf_pages(path, image_numbers))
+            warnings_ += more
+            blocks += blocks_of(scanned)
+            pages += [Page(number=p.number, width=p.width, height=p.height, ocr=True, notes=p.notes) for p in scanned]
+        if not any(isinstance(b, TablePart) or b.text for b in blocks):
+            raise ReaderError("empty", f"{path.name}: no text found on any page, by its text layer or by OCR")
+        ordered = sorted(blocks, key=lambda b: (b.page or 0, b.bbox[1] if b.bbox else 0.0))
+        document = Document(
+            source=source.model_copy(update={"pages": len(scans)}),
+            pages=sorted(pages, key=lambda p: p.number),
+            blocks=[b.to_table() if isinstance(b, TablePart) else b for b in ordered],
+            warnings=warnings_,
+        )
+        document._page_images.update({p.number: p.image for p in scanned})
+        return document

@@ -16,6 +16,8 @@ import charset_normalizer
 
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
+from ..text import collapse_spaces as collapse
+from ..text import is_number_text as is_value
 from .base import ReaderError, check_file_size
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a report transcription is kilobytes; beyond this is not a report
@@ -25,10 +27,6 @@ _GB_FAMILY = {
     "gb2312", "gbk", "gb18030", "gb_2312", "gb_2312-80", "x-gbk", "cp936", "euc-cn", "hz", "hz-gb-2312",
 }
 
-_WS = re.compile(r"\s+")
-_VALUE = re.compile(
-    r"^[+\-−－]?[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?\s*(?:万元|元|件|条|个|次|人次|人|篇|期|%|％)?$"
-)
 _MD_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _NUMERAL = "[一二三四五六七八九十]+"
 _HEADING = re.compile(rf"^\s*(?:{_NUMERAL}、|[（(]{_NUMERAL}[）)]|第{_NUMERAL}[章节部分])")
@@ -37,11 +35,6 @@ _SENTENCE_END = ("。", "，", ";", "；", ",", "：", ":")
 STREAM_MAX_LINE = 60
 STREAM_MIN_VALUES = 8
 PIPE_CONTINUATION_MAX = 80
-
-
-def collapse(text: str) -> str:
-    """Whitespace runs (incl. NBSP, ideographic space) to one space; later stages normalise further."""
-    return _WS.sub(" ", text).strip()
 
 
 # ---------------------------------------------------------------- decoding
@@ -112,10 +105,6 @@ def load_bytes(path: Path) -> bytes:
 
 
 # ---------------------------------------------------------------- line kinds
-def is_value(text: str) -> bool:
-    return bool(_VALUE.match(text.strip()))
-
-
 def _is_tab_row(line: str) -> bool:
     """A tab after the first visible character; leading-only tabs are indentation."""
     stripped = line.lstrip()

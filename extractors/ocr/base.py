@@ -1,0 +1,65 @@
+"""The one interface every OCR backend implements, and the steps shared by all of them.
+
+A backend finds text lines on an image and reads line crops; it knows nothing of
+tables. Everything above it (which crops to read, how to judge a number) lives in
+extractors/scan/ and works the same whatever backend is configured.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from gongkai.models import BBox, OcrLine
+
+NUMERIC_CHARSET = "0123456789.,+-%万元"
+"""What a numeric table cell may hold; a reading constrained to it is the digits-aware pass."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a recogniser read in one crop, with each character's probability.
+
+    `constrained`: the reading of the same crop limited to the charset asked for, where
+    the backend can decode that from the same pass (None where it cannot).
+    """
+
+    text: str
+    char_confidences: tuple[float, ...]
+    constrained: Reading | None = None
+
+    @property
+    def confidence(self) -> float:
+        # The weakest character, not the mean: one misread digit makes the whole number wrong.
+        return min(self.char_confidences, default=0.0)
+
+
+class OcrBackend(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray) -> list[BBox]:
+        """Axis-aligned boxes of the text lines on `image` (BGR), in its pixels."""
+        ...
+
+    def recognise(self, crops: Sequence[np.ndarray], charset: str | None = None) -> list[Reading]:
+        """Read each single-line crop (BGR); with `charset`, also a reading limited to those characters."""
+        ...
+
+
+def read_lines(backend: OcrBackend, image: np.ndarray) -> list[OcrLine]:
+    """Detect and read every text line of `image`: image in, lines with box, text, confidence out."""
+    boxes = backend.detect(image)
+    readings = backend.recognise([crop(image, box) for box in boxes])
+    return [to_line(box, reading) for box, reading in zip(boxes, readings) if reading.text.strip()]
+
+
+def to_line(box: BBox, reading: Reading) -> OcrLine:
+    return OcrLine(bbox=box, text=reading.text, confidence=round(reading.confidence, 4),
+                   char_confidences=[round(c, 4) for c in reading.char_confidences])
+
+
+def crop(image: np.ndarray, box: BBox) -> np.ndarray:
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    h, w = image.shape[:2]
+    return image[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)]

@@ -1,0 +1,74 @@
+"""Scans and screenshots: page images through normalisation, grid detection and OCR.
+
+Reads PNG, JPEG and TIFF files, and is what the PDF reader hands the pages without
+a usable text layer. A page that cannot be decoded or read is a warning for that
+page; the other pages are still read.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gongkai.models import Document, Page, SourceInfo, TextBlock
+
+from ..ocr import OcrBackend, default_backend
+from ..tablejoin import TablePart, join_across_pages
+from .base import ReaderError
+
+if TYPE_CHECKING:  # the scan stages are imported on first use: they load OpenCV and models
+    from ..scan.page import ScannedPage
+    from ..scan.raster import PageImage
+
+
+def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = None) -> tuple[list[ScannedPage], list[str], int]:
+    """OCR every page, one at a time (one page's pixels in memory); a page's failure is a warning."""
+    from ..scan.page import read_page
+
+    backend = backend or default_backend()
+    read, warnings, count = [], [], 0
+    for page in pages:
+        count += 1
+        if page.image is None:
+            warnings.append(page.error or f"page {page.number} could not be read")
+            continue
+        try:
+            read.append(read_page(page.number, page.image, backend))
+        except MemoryError:
+            warnings.append(f"page {page.number}: out of memory while reading it")
+    for page in read:
+        warnings += [f"page {page.number}: {note}" for note in page.notes]
+    return read, warnings, count
+
+
+def blocks_of(pages: list[ScannedPage]) -> list[TextBlock | TablePart]:
+    items = [item for page in pages for item in page.items]
+    heights = {page.number: float(page.height) for page in pages}
+    return join_across_pages(items, heights)
+
+
+def document_from_scans(source: SourceInfo, pages: list[ScannedPage], warnings: list[str], n_pages: int) -> Document:
+    if not any(page.items for page in pages):
+        raise ReaderError("empty", f"{source.name}: OCR found no text on any of its {n_pages} page(s)"
+                          + (f" ({'; '.join(warnings[:3])})" if warnings else ""))
+    blocks = [b.to_table() if isinstance(b, TablePart) else b for b in blocks_of(pages)]
+    doc = Document(
+        source=source.model_copy(update={"pages": n_pages}),
+        pages=[Page(number=p.number, width=p.width, height=p.height, ocr=True, notes=p.notes) for p in pages],
+        blocks=blocks,
+        warnings=warnings,
+    )
+    doc._page_images.update({p.number: p.image for p in pages})
+    return doc
+
+
+class ScanReader:
+    """Images of report pages: photos of printouts, scans, screenshots."""
+
+    media_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/tiff")
+
+    def read(self, path: Path, source: SourceInfo) -> Document:
+        from ..scan.raster import image_pages
+
+        pages, warnings, count = read_page_images(image_pages(path))
+        return document_from_scans(source, pages, warnings, count)

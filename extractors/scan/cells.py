@@ -1,0 +1,219 @@
+"""OCR readings placed into a detected grid: one Cell per grid cell, doubts made explicit.
+
+Detected text lines are clipped to the inside of the cell they sit in, so the
+recogniser never sees a ruling line. A cell the detector left empty but that holds
+ink (a lone small "0" is easy to miss) is read from its ink's bounding box.
+Numeric cells get a second, digits-only reading; where the two disagree the cell
+is flagged for review instead of trusting either silently.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from gongkai.models import BBox, Cell, GridCell, GridTable
+
+from ..ocr.base import NUMERIC_CHARSET, OcrBackend, Reading, crop
+from ..text import nfkc
+
+INSET_FRACTION = 0.08  # of the cell's smaller side, capped below: keeps ruling lines out of crops
+MAX_INSET = 6
+INK_LEVEL = 140  # gray below this is ink on an evened page
+MIN_INK_PIXELS = 12
+NUMERIC_COLUMN_SHARE = 0.6
+MAX_STRAYS = 2  # non-digit characters a misread number may show (0 as O, o, U; 1 as l)
+MAX_NUMBER_CHARS = 14
+VERTICAL_RATIO = 2.2  # a text box this many times taller than wide is set vertically  # of a column's filled body cells that read as numbers
+_NUMBER_LIKE = re.compile(r"^[+\-]?[\d.,]+(?:万元|元|万|%)?$")
+_DIGITLESS_ALLOWED = set(NUMERIC_CHARSET)
+
+
+@dataclass
+class CellReading:
+    """The crops of one grid cell and, once read, their text."""
+
+    grid: GridCell
+    boxes: list[BBox] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+    digits: Reading | None = None
+
+    @property
+    def text(self) -> str:
+        lines = _lines_in_order(list(zip(self.boxes, self.readings)))
+        return " ".join(line for line in lines if line)
+
+    @property
+    def confidence(self) -> float:
+        return min((r.confidence for r in self.readings if r.text.strip()), default=1.0)
+
+
+def assign_lines(grids: list[GridTable], boxes: list[BBox]) -> tuple[list[list[CellReading]], list[BBox]]:
+    """Each detected box into the cell holding its centre (clipped to the cell's inside); the rest is page text."""
+    tables = [[CellReading(c) for c in g.cells] for g in grids]
+    outside: list[BBox] = []
+    for box in boxes:
+        cell = _cell_at(tables, grids, box)
+        if cell is None:
+            outside.append(box)
+            continue
+        clipped = _clip(box, _inside(cell.grid.bbox))
+        if clipped is not None:
+            cell.boxes.append(clipped)
+    return tables, outside
+
+
+def _cell_at(tables: list[list[CellReading]], grids: list[GridTable], box: BBox) -> CellReading | None:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    for cells, grid in zip(tables, grids):
+        x0, y0, x1, y1 = grid.bbox
+        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+            continue
+        for cell in cells:
+            b = cell.grid.bbox
+            if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
+                return cell
+    return None
+
+
+def _inside(b: BBox) -> BBox:
+    inset = min(MAX_INSET, INSET_FRACTION * min(b[2] - b[0], b[3] - b[1]))
+    return (b[0] + inset, b[1] + inset, b[2] - inset, b[3] - inset)
+
+
+def _clip(box: BBox, area: BBox) -> BBox | None:
+    x0, y0, x1, y1 = max(box[0], area[0]), max(box[1], area[1]), min(box[2], area[2]), min(box[3], area[3])
+    return (x0, y0, x1, y1) if x1 - x0 >= 3 and y1 - y0 >= 5 else None
+
+
+def add_ink_boxes(tables: list[list[CellReading]], gray: np.ndarray) -> None:
+    """Cells with no detected line but with ink get the ink's bounding box as their one line."""
+    for cells in tables:
+        for cell in cells:
+            if not cell.boxes:
+                box = _ink_box(gray, _inside(cell.grid.bbox))
+                if box is not None:
+                    cell.boxes.append(box)
+
+
+def _ink_box(gray: np.ndarray, area: BBox) -> BBox | None:
+    x0, y0, x1, y1 = (int(round(v)) for v in area)
+    patch = gray[max(y0, 0):y1, max(x0, 0):x1]
+    if patch.size == 0:
+        return None
+    ink = (patch < INK_LEVEL).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    # Specks and rule remnants along the edge are not text.
+    keep = [s for s in stats[1:] if s[cv2.CC_STAT_AREA] >= 3 and s[cv2.CC_STAT_HEIGHT] >= 4
+            and s[cv2.CC_STAT_WIDTH] < 0.95 * patch.shape[1] and s[cv2.CC_STAT_HEIGHT] < 0.95 * patch.shape[0]]
+    if sum(int(s[cv2.CC_STAT_AREA]) for s in keep) < MIN_INK_PIXELS:
+        return None
+    left = min(s[0] for s in keep)
+    top = min(s[1] for s in keep)
+    right = max(s[0] + s[2] for s in keep)
+    bottom = max(s[1] + s[3] for s in keep)
+    pad = 3
+    return (x0 + left - pad, y0 + top - pad, x0 + right + pad, y0 + bottom + pad)
+
+
+def read_cells(tables: list[list[CellReading]], image: np.ndarray, backend: OcrBackend) -> None:
+    """Every crop of every cell read in one call; then the digits-aware pass on numeric cells."""
+    jobs = [(cell, box) for cells in tables for cell in cells for box in cell.boxes]
+    readings = backend.recognise([line_image(image, box) for _, box in jobs], charset=NUMERIC_CHARSET)
+    for (cell, _), reading in zip(jobs, readings):
+        cell.readings.append(reading)
+    for cell in (c for cells in tables for c in _numeric_cells(cells) if len(c.readings) == 1):
+        cell.digits = cell.readings[0].constrained  # None where the backend cannot constrain a pass
+
+
+def line_image(image: np.ndarray, box: BBox) -> np.ndarray:
+    """The crop of one text line; a vertical one (a tall label cell set one character per line)
+    is cut into character squares laid side by side, as the recogniser reads left to right."""
+    piece = crop(image, box)
+    h, w = piece.shape[:2]
+    if w == 0 or h < VERTICAL_RATIO * w:
+        return piece
+    n = max(1, round(h / w))
+    step = h / n
+    squares = [piece[int(i * step):int((i + 1) * step)] for i in range(n)]
+    height = min(s.shape[0] for s in squares)
+    return np.hstack([s[:height] for s in squares])
+
+
+def _numeric_cells(cells: list[CellReading]) -> list[CellReading]:
+    """Cells that read as numbers, and every filled cell of a column that mostly does."""
+    by_col: dict[tuple[int, int], list[CellReading]] = {}
+    for cell in cells:
+        if cell.readings:
+            by_col.setdefault((cell.grid.col, cell.grid.col_span), []).append(cell)
+    out = []
+    for col_cells in by_col.values():
+        numbers = [c for c in col_cells if _NUMBER_LIKE.match(_plain(c.text))]
+        if len(numbers) >= NUMERIC_COLUMN_SHARE * len(col_cells):
+            out += [c for c in col_cells if _mostly_numeric(c.text)]
+        else:
+            out += numbers
+    return out
+
+
+def _mostly_numeric(text: str) -> bool:
+    """A reading a misread number would give: digits with at most a stray letter or two."""
+    plain = _plain(text)
+    strays = [ch for ch in plain if ch not in _DIGITLESS_ALLOWED]
+    return bool(plain) and len(strays) <= MAX_STRAYS and len(plain) <= MAX_NUMBER_CHARS
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", "", nfkc(text))
+
+
+def to_cell(cell: CellReading, page: int) -> Cell:
+    """The grid cell as a Cell: text as read, weakest character's confidence, doubts as flags."""
+    text, flags = cell.text, []
+    confidence = cell.confidence
+    if cell.digits is not None:
+        free, digits = _plain(text), _plain(cell.digits.text)
+        if free == digits:
+            # Both readings agree, so the doubt left is which digit it is: the digits-only
+            # pass measures exactly that (the free reading also spends probability on 0/O/o).
+            confidence = cell.digits.confidence
+        else:
+            flags.append(f"OCR read '{text}' here and '{cell.digits.text}' reading digits only: check the image")
+            text = cell.digits.text if digits else text
+            confidence = min(confidence, cell.digits.confidence)
+    g = cell.grid
+    return Cell(row=g.row, col=g.col, row_span=g.row_span, col_span=g.col_span, text=text, bbox=g.bbox,
+                page=page, confidence=round(max(0.0, min(1.0, confidence)), 4), source="ocr", flags=flags)
+
+
+def _lines_in_order(items: list[tuple[BBox, Reading]]) -> list[str]:
+    """Boxes grouped into lines (vertical overlap), lines top to bottom, boxes left to right."""
+    return [text for _, text in group_lines([(b, r.text) for b, r in items])]
+
+
+def group_lines(items: list[tuple[BBox, str]]) -> list[tuple[BBox, str]]:
+    """Pieces on one baseline joined left to right (a space where they stand apart); lines top down."""
+    lines: list[list[tuple[BBox, str]]] = []
+    for box, text in sorted(items, key=lambda it: (it[0][1] + it[0][3]) / 2):
+        if lines and _same_line(lines[-1][-1][0], box):
+            lines[-1].append((box, text))
+        else:
+            lines.append([(box, text)])
+    out = []
+    for line in lines:
+        line.sort(key=lambda it: it[0][0])
+        text = line[0][1]
+        for (prev, _), (box, piece) in zip(line, line[1:]):
+            gap = box[0] - prev[2]
+            text += (" " if gap > 1.5 * (box[3] - box[1]) else "") + piece
+        boxes = [b for b, _ in line]
+        bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        out.append((bbox, text))
+    return out
+
+
+def _same_line(a: BBox, b: BBox) -> bool:
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap > 0.5 * min(a[3] - a[1], b[3] - b[1])

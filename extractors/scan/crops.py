@@ -1,0 +1,32 @@
+"""PNG crops of scanned cells, so a reviewer sees the cell as printed beside its value."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from gongkai.models import FieldValue
+
+CROP_MARGIN = 6  # pixels of the neighbouring rules kept around the cell, so it reads as a cell
+
+
+def review_crops(fields: list[FieldValue], page_images: dict[int, np.ndarray]) -> dict[str, bytes]:
+    """field id -> PNG of its cell, for every field that goes to review and was read from an image."""
+    crops = {}
+    for f in fields:
+        image = page_images.get(f.page) if f.page is not None else None
+        if f.status != "needs_review" or image is None or f.bbox is None:
+            continue
+        png = cell_png(image, f.bbox)
+        if png is not None:
+            crops[f.id] = png
+    return crops
+
+
+def cell_png(image: np.ndarray, bbox: tuple[float, float, float, float]) -> bytes | None:
+    h, w = image.shape[:2]
+    x0, y0 = max(int(bbox[0]) - CROP_MARGIN, 0), max(int(bbox[1]) - CROP_MARGIN, 0)
+    x1, y1 = min(int(bbox[2]) + CROP_MARGIN, w), min(int(bbox[3]) + CROP_MARGIN, h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    ok, encoded = cv2.imencode(".png", image[y0:y1, x0:x1])
+    return encoded.tobytes() if ok else None

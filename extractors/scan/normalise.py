@@ -1,0 +1,332 @@
+"""Page-image normalisation before table-line detection and OCR.
+
+Scans arrive with red seals printed over the figures, shadows, a few degrees of skew and
+sometimes a quarter or half turn; screenshots arrive clean. `normalise_page` removes the
+seal, evens the background, turns the page upright and levels it, so that later stages
+can look for straight black rules on white paper. Every estimate is made on a downscaled
+copy; the full-resolution image is warped once.
+
+Angles are clockwise in degrees as the image is displayed (y down), like `rotation`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+# Red seal: OpenCV hue runs 0-180 and red wraps around 0, so red is hue <= SEAL_HUE or
+# >= 180 - SEAL_HUE. Seal ink is saturated; JPEG noise on grey paper and black text is not.
+SEAL_HUE = 12
+SEAL_MIN_SAT = 60
+# Black text under the (subtractive) seal ink stays dark red-black: keep anything darker.
+SEAL_MIN_VAL = 120
+# The seal's anti-aliased, washed-out rim: pale and only slightly pink, next to the seal.
+SEAL_RIM_SAT = 25
+SEAL_SEARCH_SHRINK = 4  # red is first looked for on a copy this many times smaller...
+SEAL_MIN_PIXELS = 4  # ...and needs this many red pixels there to be worth a full-size pass
+SEAL_NOTE_MIN = 0.001  # a smaller red share is a stray mark, not worth a note
+
+# Background: estimated on a copy BG_SHRINK times smaller, where a max filter BG_KERNEL wide
+# (~56 px at full size, wider than a character or a gap between lines) always sees paper.
+BG_SHRINK = 8
+BG_KERNEL = 7
+BG_NOTE_BELOW = 200  # note an uneven background when the paper somewhere is darker
+
+WORK_SIDE = 1000  # px: short side of the copy used for skew and orientation estimates
+SKEW_MAX = 5.0  # degrees searched either way
+SKEW_COARSE_STEP = 0.25  # degrees, on a half-resolution profile (broader peaks)
+SKEW_FINE_STEP = 0.05  # degrees, around the coarse peak at full working resolution, then a parabola
+SKEW_MIN_INK = 200  # ink pixels below which a page is treated as blank: no skew
+SKEW_APPLY_MIN = 0.05  # degrees: smaller corrections would only blur 1-px screenshot rules
+
+RULE_FRACTION = 25  # a run longer than 1/25 of the short side is a rule, not a character
+SMEAR_EMS = 0.7  # closing length, in character sizes: joins characters, not lines
+LINE_EMS = 2.5  # a smeared run this many characters long is a line of text
+# Upright pages measured 0.47-0.78 of their ink in horizontal lines and <= 0.04 in vertical ones.
+SIDEWAYS_RATIO = 3.0  # vertical line share must beat the horizontal one this many times...
+SIDEWAYS_MIN_SHARE = 0.25  # ...and be this large, before the page is called sideways
+
+UPRIGHT_MARGIN = 0.05  # mean OCR confidence the 180° turn must win by (text is never upside down by default)
+N_BANDS = 4  # text lines shown to the upright scorer
+LINE_HEIGHT_EMS = (0.6, 1.8)  # a body-text line's height in character sizes
+BAND_PAD_EMS = 0.4  # white kept above and below a line
+BAND_WIDTH_EMS = 12  # band width in character sizes: about a dozen characters
+
+
+@dataclass
+class NormalisedPage:
+    image: np.ndarray  # uint8 grayscale, upright, deskewed, seal removed, background evened
+    color: np.ndarray  # the same geometry as `image` but BGR, seal removed (for review crops)
+    rotation: int  # 0/90/180/270: clockwise degrees the input was turned to become upright
+    skew: float  # degrees of residual skew that was corrected
+    seal_fraction: float  # share of page pixels that were seal red
+    notes: list[str] = field(default_factory=list)
+
+
+def normalise_page(
+    image: np.ndarray, upright_score: Callable[[np.ndarray], float] | None = None
+) -> NormalisedPage:
+    """Seal off, upright and level, background even; one full-resolution warp."""
+    color, seal = remove_red_seal(_as_bgr(image))
+    raw = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+    small = _downscale(raw)
+    small = even_background(small)  # estimates need an even background only on the small copy
+    skew = _skew(_ink(small))
+    if abs(skew) < SKEW_APPLY_MIN:
+        skew = 0.0
+    rotation = _orientation(raw, _level(small, skew), skew, upright_score)
+    if image.ndim == 2 or image.shape[2] == 1:  # grey in: warp one channel, not three
+        turned = rotate_bound(raw, rotation - skew)
+        color = cv2.cvtColor(turned, cv2.COLOR_GRAY2BGR)
+    else:
+        color = rotate_bound(color, rotation - skew)
+        turned = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+    return NormalisedPage(
+        image=even_background(turned), color=color, rotation=rotation, skew=skew,
+        seal_fraction=seal, notes=_notes(rotation, skew, seal, small),
+    )
+
+
+def remove_red_seal(bgr: np.ndarray) -> tuple[np.ndarray, float]:
+    """Whiten seal-red pixels, keeping the dark text printed under the seal."""
+    if bgr.ndim == 2 or bgr.shape[2] == 1:
+        return bgr.copy(), 0.0
+    out = np.ascontiguousarray(bgr[:, :, :3]).copy()
+    box = _red_box(out)
+    if box is None:
+        return out, 0.0
+    x0, y0, x1, y1 = box
+    roi = out[y0:y1, x0:x1]
+    hsv = cv2.cvtColor(roi, cv2.COLOR_BGR2HSV)
+    mask = _red(hsv, SEAL_MIN_SAT)
+    # the pale rim right next to the seal, which a full-saturation test misses
+    mask |= _red(hsv, SEAL_RIM_SAT) & cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    roi[mask > 0] = 255
+    return out, float(np.count_nonzero(mask)) / (out.shape[0] * out.shape[1])
+
+
+def even_background(gray: np.ndarray) -> np.ndarray:
+    """Divide by the paper's own brightness so that shadows don't binarise to black."""
+    h, w = gray.shape[:2]
+    bg = cv2.blur(_paper(gray), (BG_KERNEL, BG_KERNEL))
+    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(gray, np.maximum(bg, 1), scale=255)
+
+
+def estimate_skew(gray: np.ndarray) -> float:
+    """Clockwise tilt of the page's rules and text lines, in degrees within ±SKEW_MAX."""
+    return _skew(_ink(even_background(_downscale(gray))))
+
+
+def rotate_bound(image: np.ndarray, degrees: float) -> np.ndarray:
+    """Turn clockwise, growing the canvas so nothing is cut off; new corners are white."""
+    quarter = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    turn = round(degrees, 6) % 360
+    if turn == 0:
+        return image.copy()
+    if turn in quarter:
+        return cv2.rotate(image, quarter[int(turn)])
+    m, size = _rotation(image.shape, degrees)
+    return cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderValue=_white(image))
+
+
+def coarse_orientation(gray: np.ndarray, upright_score: Callable[[np.ndarray], float] | None = None) -> int:
+    """Clockwise quarter turns (0/90/180/270) that make the page upright."""
+    small = even_background(_downscale(gray))
+    skew = _skew(_ink(small))
+    return _orientation(gray, _level(small, skew), skew, upright_score)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def _red(hsv: np.ndarray, min_sat: int) -> np.ndarray:
+    low = cv2.inRange(hsv, (0, min_sat, SEAL_MIN_VAL), (SEAL_HUE, 255, 255))
+    high = cv2.inRange(hsv, (180 - SEAL_HUE, min_sat, SEAL_MIN_VAL), (180, 255, 255))
+    return low | high
+
+
+def _red_box(bgr: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Where on the page there is red at all, found on a small copy so clean pages cost ~1 ms."""
+    f = SEAL_SEARCH_SHRINK
+    small = np.ascontiguousarray(bgr[::f, ::f])  # every f-th pixel: seal strokes are wider than f
+    red = _red(cv2.cvtColor(small, cv2.COLOR_BGR2HSV), SEAL_RIM_SAT)
+    if np.count_nonzero(red) < SEAL_MIN_PIXELS:
+        return None
+    x, y, w, h = cv2.boundingRect(red)
+    h_full, w_full = bgr.shape[:2]
+    return max(0, (x - 1) * f), max(0, (y - 1) * f), min(w_full, (x + w + 1) * f), min(h_full, (y + h + 1) * f)
+
+
+def _paper(gray: np.ndarray) -> np.ndarray:
+    """Paper brightness on a copy BG_SHRINK times smaller: the brightest thing nearby."""
+    f = BG_SHRINK if min(gray.shape[:2]) >= 4 * BG_SHRINK else 1
+    small = cv2.resize(gray, None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA) if f > 1 else gray
+    return cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BG_KERNEL, BG_KERNEL)))
+
+
+def _white(image: np.ndarray) -> int | tuple[int, ...]:
+    return 255 if image.ndim == 2 else (255,) * image.shape[2]
+
+
+def _rotation(shape: tuple[int, ...], degrees: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """Affine matrix of a clockwise turn about the centre, and the canvas that holds it all."""
+    h, w = shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -degrees, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(round(h * sin + w * cos)), int(round(h * cos + w * sin))
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return m, (nw, nh)
+
+
+def _downscale(gray: np.ndarray) -> np.ndarray:
+    """An integer-factor reduction (OpenCV's fast path) to about WORK_SIDE on the short side."""
+    factor = -(-min(gray.shape[:2]) // WORK_SIDE)
+    if factor == 1:
+        return gray
+    return cv2.resize(gray, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+
+
+def _ink(small: np.ndarray) -> np.ndarray:
+    """Thin dark strokes (text and rules); big dark blobs such as scan borders are dropped."""
+    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if np.count_nonzero(ink) > ink.size // 2:  # blank paper: Otsu split the noise
+        return np.zeros_like(ink)
+    k = max(7, min(small.shape) // 60)
+    blobs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    return cv2.subtract(ink, cv2.dilate(blobs, np.ones((3, 3), np.uint8)))
+
+
+def _level(small: np.ndarray, skew: float) -> np.ndarray:
+    """Ink of the levelled small copy; grey is turned, not ink, so thin rules stay unbroken."""
+    return _ink(small if skew == 0 else rotate_bound(small, -skew))
+
+
+def _skew(ink: np.ndarray) -> float:
+    """Angle whose shear makes the row and column profiles of the ink most peaked."""
+    points = cv2.findNonZero(ink)
+    if points is None or len(points) < SKEW_MIN_INK:
+        return 0.0
+    xs, ys = points[:, 0, 0].astype(np.float32), points[:, 0, 1].astype(np.float32)
+    offset = np.tan(np.radians(SKEW_MAX + 1)) * sum(ink.shape) + 1  # the same bins at every angle
+    coarse = np.arange(-SKEW_MAX, SKEW_MAX + 1e-6, SKEW_COARSE_STEP)
+    best = coarse[np.argmax([_peakedness(ys[::4], xs[::4], a, 2.0, offset) for a in coarse])]
+    n = int(round(1.5 * SKEW_COARSE_STEP / SKEW_FINE_STEP))
+    fine = best + SKEW_FINE_STEP * np.arange(-n, n + 1)
+    scores = np.array([_peakedness(ys[::2], xs[::2], a, 1.0, offset) for a in fine])
+    i = int(np.argmax(scores))
+    if 0 < i < len(fine) - 1:  # parabola through the peak and its neighbours
+        a, b, c = scores[i - 1 : i + 2]
+        denom = a - 2 * b + c
+        best = fine[i] + (0.5 * (a - c) / denom * SKEW_FINE_STEP if denom < 0 else 0.0)
+    else:
+        best = fine[i]
+    return float(np.clip(best, -SKEW_MAX, SKEW_MAX))
+
+
+def _peakedness(ys: np.ndarray, xs: np.ndarray, degrees: float, bin_px: float, offset: float) -> float:
+    """Sum of squared profile bins once rows (and columns) are sheared level by `degrees`."""
+    t = np.float32(np.tan(np.radians(degrees)))
+    total = 0.0
+    for coord in (ys - xs * t, xs + ys * t):
+        bins = ((coord + np.float32(offset)) / bin_px).astype(np.int32)
+        hist = np.bincount(bins).astype(np.float64)
+        total += float(hist @ hist)
+    return total
+
+
+def _orientation(gray: np.ndarray, level: np.ndarray, skew: float, scorer: Callable[[np.ndarray], float] | None) -> int:
+    """Quarter turn from structure (which way text lines run), half turn from the scorer."""
+    text = _text_only(level)
+    em = _em(text)
+    if em == 0:
+        return 0
+    k, length = max(2, int(round(SMEAR_EMS * em))), max(4, int(LINE_EMS * em))
+    across, down = _line_share(text, k, length), _line_share(np.ascontiguousarray(text.T), k, length)
+    base = 90 if down >= SIDEWAYS_RATIO * across and down >= SIDEWAYS_MIN_SHARE else 0
+    if scorer is None:
+        return base
+    upright = rotate_bound(text, base)
+    sample = _band_sample(gray, upright, level.shape, base - skew, em)
+    if sample is None:
+        return base
+    margin = UPRIGHT_MARGIN if base == 0 else 0.0  # a sideways page is as likely either way
+    return base + 180 if scorer(rotate_bound(sample, 180)) > scorer(sample) + margin else base
+
+
+def _text_only(ink: np.ndarray) -> np.ndarray:
+    """Ink minus the rules; a rule may wander a pixel sideways, hence the widening first."""
+    k = max(15, min(ink.shape) // RULE_FRACTION)
+    rules = cv2.morphologyEx(cv2.dilate(ink, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, np.ones((1, k), np.uint8))
+    rules |= cv2.morphologyEx(cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, np.ones((k, 1), np.uint8))
+    return cv2.subtract(ink, cv2.dilate(rules, np.ones((3, 3), np.uint8)))
+
+
+def _em(text: np.ndarray) -> float:
+    """Typical character size: the median extent of the ink's connected pieces."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    stats = stats[1:][stats[1:, 4] >= 3]
+    return float(np.median(np.maximum(stats[:, 2], stats[:, 3]))) if len(stats) >= 5 else 0.0
+
+
+def _line_share(text: np.ndarray, k: int, length: int) -> float:
+    """Share of ink in horizontal runs `length` long once gaps up to `k` are bridged."""
+    smeared = cv2.morphologyEx(text, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8))
+    runs = cv2.morphologyEx(smeared, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    return np.count_nonzero(runs & text) / max(1, np.count_nonzero(text))
+
+
+def _band_sample(gray: np.ndarray, upright: np.ndarray, small_shape: tuple[int, ...], degrees: float, em: float) -> np.ndarray | None:
+    """The densest text bands, cut from the full-resolution page and stacked."""
+    m, (fw, fh) = _rotation(gray.shape, degrees)
+    scale = fw / upright.shape[1]
+    crops = []
+    for x0, y0, x1, y1 in _dense_bands(upright, em):
+        m_crop = m.copy()
+        m_crop[:, 2] -= (x0 * scale, y0 * scale)
+        size = (int((x1 - x0) * scale), int((y1 - y0) * scale))
+        crops.append(cv2.warpAffine(gray, m_crop, size, flags=cv2.INTER_LINEAR, borderValue=255))
+    if not crops:
+        return None
+    width, gap = max(c.shape[1] for c in crops), int(em * scale)
+    rows = [np.pad(c, ((gap, 0), (0, width - c.shape[1])), constant_values=255) for c in crops]
+    return np.vstack(rows + [np.full((gap, width), 255, np.uint8)])
+
+
+def _dense_bands(text: np.ndarray, em: float) -> list[tuple[int, int, int, int]]:
+    """Boxes around the N_BANDS inkiest body-text lines, each cut to its inkiest stretch."""
+    ink_rows = np.count_nonzero(text, axis=1) > 0
+    edges = np.flatnonzero(np.diff(np.r_[0, ink_rows.view(np.int8), 0]))
+    width, pad = min(text.shape[1], max(8, int(BAND_WIDTH_EMS * em))), int(BAND_PAD_EMS * em) + 1
+    found = []
+    for top, bottom in zip(edges[::2], edges[1::2]):
+        if not LINE_HEIGHT_EMS[0] * em <= bottom - top <= LINE_HEIGHT_EMS[1] * em:
+            continue  # a title, a sliver or two lines run together
+        cols = np.convolve(np.count_nonzero(text[top:bottom], axis=0), np.ones(width), mode="valid")
+        x0 = int(np.argmax(cols))
+        found.append((cols[x0], (x0, max(0, top - pad), x0 + width, min(text.shape[0], bottom + pad))))
+    found.sort(key=lambda f: -f[0])
+    return [box for _, box in found[:N_BANDS]]
+
+
+def _notes(rotation: int, skew: float, seal: float, small: np.ndarray) -> list[str]:
+    notes = []
+    if rotation:
+        notes.append(f"rotated {rotation}°")
+    if skew:
+        notes.append(f"deskewed by {skew:+.2f}°")
+    if seal >= SEAL_NOTE_MIN:
+        notes.append(f"removed a red seal ({seal:.1%} of the page)")
+    darkest = int(_paper(small).min())
+    if darkest < BG_NOTE_BELOW:
+        notes.append(f"evened an uneven background (paper down to {darkest}/255)")
+    return notes

@@ -1,0 +1,92 @@
+"""Page images from scanned PDFs and image files, with limits that keep memory bounded.
+
+Image headers are checked before any pixel is decoded: a 20000×20000 image or a
+decompression bomb is refused from its declared size, never allocated.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from gongkai.extractors.readers.base import ReaderError, check_file_size
+
+MAX_IMAGE_BYTES = 100 * 1024 * 1024
+MAX_IMAGE_PIXELS = 60_000_000  # ~A3 at 600 dpi, or a 1000×60000 stitched screenshot
+MAX_FRAMES = 300
+PDF_DPI = 200  # enough for 10.5 pt table digits; 300 dpi cost twice the OCR time and read no better
+MAX_PDF_PAGE_PIXELS = 40_000_000  # a huge page box is rendered at a lower dpi instead
+
+
+@dataclass
+class PageImage:
+    """One page as pixels (BGR), or the reason it could not be had."""
+
+    number: int
+    image: np.ndarray | None
+    error: str | None = None
+    dpi: float | None = None
+
+
+def image_pages(path: Path) -> Iterator[PageImage]:
+    """Every frame of a PNG, JPEG or (multi-page) TIFF, as BGR."""
+    check_file_size(path, MAX_IMAGE_BYTES, "an image")
+    Image.MAX_IMAGE_PIXELS = None  # our own check below says what is wrong, Pillow's warning would not
+    try:
+        with Image.open(path) as img:
+            _check_pixels(path, img.size)
+            for number, frame in enumerate(ImageSequence.Iterator(img), start=1):
+                if number > MAX_FRAMES:
+                    raise ReaderError("too-large", f"{path.name} has more than {MAX_FRAMES} frames")
+                yield _decoded(path, number, frame)
+    except (UnidentifiedImageError, SyntaxError) as exc:
+        raise ReaderError("corrupt", f"{path.name} is not a readable image: {exc}") from exc
+
+
+def _check_pixels(path: Path, size: tuple[int, int]) -> None:
+    w, h = size
+    if w * h > MAX_IMAGE_PIXELS:
+        raise ReaderError("too-large", f"{path.name} is {w}×{h} pixels; images over "
+                          f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels are refused (decompression bomb guard)")
+
+
+def _decoded(path: Path, number: int, frame: Image.Image) -> PageImage:
+    try:
+        _check_pixels(path, frame.size)
+        rgb = np.asarray(frame.convert("RGB"))
+    except OSError as exc:  # truncated or corrupt data shows only when pixels are decoded
+        return PageImage(number, None, f"frame {number} cannot be decoded: {exc}")
+    dpi = frame.info.get("dpi", (None,))[0]
+    return PageImage(number, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dpi=float(dpi) if dpi else None)
+
+
+def pdf_pages(path: Path, numbers: list[int] | None = None, dpi: int = PDF_DPI) -> Iterator[PageImage]:
+    """PDF pages rendered at `dpi`; a page that fails to render is an error for that page only."""
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise ReaderError("corrupt", f"{path.name} is not a readable PDF: {exc}") from exc
+    try:
+        for number in numbers or range(1, len(pdf) + 1):
+            yield _render(pdf, number, dpi)
+    finally:
+        pdf.close()
+
+
+def _render(pdf: pdfium.PdfDocument, number: int, dpi: int) -> PageImage:
+    try:
+        page = pdf[number - 1]
+        w, h = page.get_size()
+        scale = min(dpi / 72, (MAX_PDF_PAGE_PIXELS / max(w * h, 1)) ** 0.5)
+        bitmap = page.render(scale=scale, rev_byteorder=False)  # pdfium's native order: BGR(A)
+        pixels = bitmap.to_numpy()
+        page.close()
+    except (pdfium.PdfiumError, ValueError, OSError) as exc:
+        return PageImage(number, None, f"page {number} cannot be rendered: {exc}")
+    bgr = pixels if pixels.shape[2] == 3 else cv2.cvtColor(pixels, cv2.COLOR_BGRA2BGR)
+    return PageImage(number, np.ascontiguousarray(bgr), dpi=scale * 72)
