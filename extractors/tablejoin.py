@@ -20,6 +20,7 @@ from .text import is_number_text as is_value
 # merged label cells) are pushed whole to the next page, leaving a gap.
 TAIL_MARGIN_FRACTION = 0.4
 HEAD_MARGIN_FRACTION = 0.25
+SAME_PAGE_GAP_FRACTION = 0.06  # of the table's width: a wider gap on one page separates two tables
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d+\s*(?:页)?(?:\s*/\s*(?:共\s*)?\d+\s*页?)?[-—–\s]*$")
 
 
@@ -49,7 +50,11 @@ def _is_furniture(item: TextBlock | TablePart) -> bool:
 
 
 def _continues(a: TablePart, b: TablePart, heights: dict[int, float]) -> bool:
-    """b opens the page after a's last part, a ends near that page's bottom, b starts near its top."""
+    """b opens the page after a's last part, a ends near that page's bottom, b starts near its top;
+    or b follows a on the same page after a small gap with nothing between them (a page break
+    cropped out of a stitched screenshot)."""
+    if b.page == a.last_page:
+        return 0 <= b.bbox[1] - a.last_bottom <= SAME_PAGE_GAP_FRACTION * (a.bbox[2] - a.bbox[0])
     if b.page != a.last_page + 1:
         return False
     return (heights[a.last_page] - a.last_bottom <= TAIL_MARGIN_FRACTION * heights[a.last_page]

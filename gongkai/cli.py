@@ -9,6 +9,8 @@ import typer
 from platformdirs import user_data_dir
 from tqdm import tqdm
 
+from gongkai.models import ExtractionResult
+
 app = typer.Typer(help="Government information-disclosure annual reports to canonical fields.", no_args_is_help=True)
 
 REPO_SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -56,7 +58,16 @@ def extract(
         result = extract_file(path)
         failed += result.error is not None
         (out / f"{path.name}.json").write_text(result.to_json(), encoding="utf-8")
+        write_review_crops(result, out / f"{path.name}.crops")
     typer.echo(f"{len(files)} documents, {failed} with errors, JSON in {out}")
+
+
+def write_review_crops(result: ExtractionResult, folder: Path) -> None:
+    """PNGs of the scanned cells of fields sent to review: <report number>-<field id>.png."""
+    for number, report in enumerate(result.reports, start=1):
+        for field_id, png in report.crops.items():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{number}-{field_id}.png").write_bytes(png)
 
 
 @app.command()

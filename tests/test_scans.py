@@ -17,8 +17,9 @@ from gongkai.extractors.pipeline import extract_file
 from gongkai.models import ExtractionResult
 from samples import ROOT
 
-SCANS = ROOT / "tests" / "fixtures" / "scans"
+SCANS = ROOT / "samples" / "scans"
 FIXTURE = SCANS / "000_liaocheng_wjw_2021_scan200.pdf"
+SCREENSHOT = SCANS / "003_changle_wjj_2021_screenshot.png"
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +28,12 @@ def scanned() -> ExtractionResult:
 
 
 @pytest.mark.slow
-def test_scanned_report_every_field_right_none_wrong_accepted(scanned: ExtractionResult) -> None:
-    expected = json.loads(FIXTURE.with_name(FIXTURE.stem + ".expected.json").read_text(encoding="utf-8"))
-    assert scanned.error is None, scanned.error
-    (report,) = [r for r in scanned.reports if r.kind == "tabular"]
+@pytest.mark.parametrize("path", [FIXTURE, SCREENSHOT], ids=["scan200-pdf", "screenshot-png"])
+def test_scanned_report_every_field_right_none_wrong_accepted(path: Path, scanned: ExtractionResult) -> None:
+    result = scanned if path == FIXTURE else extract_file(path)
+    expected = json.loads(path.with_name(path.stem + ".expected.json").read_text(encoding="utf-8"))
+    assert result.error is None, result.error
+    (report,) = [r for r in result.reports if r.kind == "tabular"]
     assert (report.agency, report.year, report.template) == (expected["agency"], expected["year"], expected["template"])
     got = {f.id: f for f in report.fields}
     assert set(got) == set(expected["fields"])

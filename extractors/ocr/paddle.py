@@ -116,9 +116,10 @@ class PaddleOcrBackend:
         so every character of a reading gets that line score as its confidence.
 
         `charset` is accepted for the interface but NOT honoured: paddleocr's CTC decoder
-        cannot be restricted to a character set, so the normal, unconstrained reading is
-        returned. The digits-aware pass (base.NUMERIC_CHARSET) therefore only has an
-        effect with the rapidocr backend.
+        cannot be restricted to a character set (it returns text and score, not the
+        per-step probabilities), so the normal, unconstrained reading is returned and
+        `Reading.constrained` stays None, as the interface allows. The digits-aware pass
+        (base.NUMERIC_CHARSET) therefore only has an effect with the rapidocr backend.
         """
         del charset  # see the docstring: paddleocr cannot constrain decoding
         out: list[Reading] = []

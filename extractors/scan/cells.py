@@ -124,8 +124,23 @@ def read_cells(tables: list[list[CellReading]], image: np.ndarray, backend: OcrB
     readings = backend.recognise([line_image(image, box) for _, box in jobs], charset=NUMERIC_CHARSET)
     for (cell, _), reading in zip(jobs, readings):
         cell.readings.append(reading)
-    for cell in (c for cells in tables for c in _numeric_cells(cells) if len(c.readings) == 1):
+    numeric = [c for cells in tables for c in _numeric_cells(cells)]
+    _reread_as_one_line(numeric, image, backend)
+    for cell in (c for c in numeric if len(c.readings) == 1):
         cell.digits = cell.readings[0].constrained  # None where the backend cannot constrain a pass
+
+
+def _reread_as_one_line(cells: list[CellReading], image: np.ndarray, backend: OcrBackend) -> None:
+    """A number the detector cut in pieces on one line ('4' '0') is read again whole: the
+    recogniser, not a guess about the gap, decides whether a space is printed there."""
+    split = [c for c in cells if len(c.boxes) > 1 and len(group_lines([(b, "") for b in c.boxes])) == 1]
+    unions = [_union(c.boxes) for c in split]
+    for cell, box, reading in zip(split, unions, backend.recognise([crop(image, b) for b in unions], NUMERIC_CHARSET)):
+        cell.boxes, cell.readings = [box], [reading]
+
+
+def _union(boxes: list[BBox]) -> BBox:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def line_image(image: np.ndarray, box: BBox) -> np.ndarray:
@@ -183,6 +198,10 @@ def to_cell(cell: CellReading, page: int) -> Cell:
             flags.append(f"OCR read '{text}' here and '{cell.digits.text}' reading digits only: check the image")
             text = cell.digits.text if digits else text
             confidence = min(confidence, cell.digits.confidence)
+        if re.search(r"\d\s+\d", text):
+            # Wide (full-width) digits look spaced out; one number is the only reading a count cell allows.
+            flags.append(f"OCR saw digits set apart ('{text}'), read as one number: check the image")
+            text = re.sub(r"(?<=\d)\s+(?=\d)", "", text)
     g = cell.grid
     return Cell(row=g.row, col=g.col, row_span=g.row_span, col_span=g.col_span, text=text, bbox=g.bbox,
                 page=page, confidence=round(max(0.0, min(1.0, confidence)), 4), source="ocr", flags=flags)
@@ -209,7 +228,7 @@ def group_lines(items: list[tuple[BBox, str]]) -> list[tuple[BBox, str]]:
             gap = box[0] - prev[2]
             text += (" " if gap > 1.5 * (box[3] - box[1]) else "") + piece
         boxes = [b for b, _ in line]
-        bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        bbox = _union(boxes)
         out.append((bbox, text))
     return out
 

@@ -26,13 +26,15 @@ DPI_RANGE = (72.0, 400.0)  # guesses outside are clipped (crops, posters)
 BLOCK_IN = 0.1  # adaptive threshold window; wider than a thick rule, so its core stays ink
 INK_CONTRAST = 12  # grey levels under the local mean that count as ink: faint grey rules pass, JPEG noise not
 DARK_LEVEL = 100  # darker than this is ink whatever its surroundings (solid thick rules)
-SEAL_CLOSE_IN = 0.01  # gaps bridged before opening: one-pixel dropouts inside short rules
+SEAL_CLOSE_IN = 0.01  # gaps bridged before opening (kernel, made odd): 1-2 px dropouts inside short rules
 MIN_RULE_IN = 0.18  # shortest run kept as a rule: longer than a character stroke, shorter than a row
 BRIDGE_IN = 0.04  # gaps within a rule closed after opening (scan dropouts)
 TOUCH_IN = 0.04  # a segment ending this close to another counts as meeting it
 MERGE_IN = 0.05  # rules closer than this are one rule (double lines, thick blurred rules)
 WALL_COVERAGE = 0.4  # fraction of a shared border drawn to separate two grid cells: text never counts
 # (the rule mask holds long runs only), so undrawn borders score ~0; dropouts leave drawn ones well above
+INK_WALL_COVERAGE = 0.85  # plain ink on a border's line this dense, next to a rule piece, is a broken rule
+INK_BAND = 1  # pixels either side of a rule's line searched for plain ink
 WALL_MARGIN_IN = 0.03  # ends of a border skipped: the crossing rule's own ink is not evidence
 SKEW_MIN_LEN_IN = 1.0  # only rules this long measure the skew
 MAX_THICK_IN = 0.06  # thicker runs are filled areas or pictures, not rules
@@ -44,7 +46,8 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     px = min(gray.shape) / PAGE_SHORT_SIDE_IN
     px = float(np.clip(px, *DPI_RANGE))  # pixels per inch
-    horiz, vert = _rule_masks(_ink(gray, px), px)
+    ink = _ink(gray, px)
+    horiz, vert = _rule_masks(ink, px)
     hs, sh = _segments(horiz, False, px)
     vs, sv = _segments(vert, True, px)
     if len(hs) < 3 or len(vs) < 3:
@@ -52,7 +55,7 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
     meets = _meets(hs, vs, sh, sv, _px(TOUCH_IN, px))
     tables = []
     for h_idx, v_idx in _groups(meets):
-        table = _table(hs[h_idx], vs[v_idx], sh, sv, horiz, vert, px)
+        table = _table(hs[h_idx], vs[v_idx], sh, sv, (horiz, vert, ink), px)
         if table is not None:
             tables.append(table)
     return sorted(tables, key=lambda t: t.bbox[1])
@@ -75,7 +78,7 @@ def _rule_masks(ink: np.ndarray, px: float) -> tuple[np.ndarray, np.ndarray]:
     for horizontal in (True, False):
         def kernel(n: int) -> np.ndarray:  # odd, centred: even kernels shift OpenCV's open and close
             return cv2.getStructuringElement(cv2.MORPH_RECT, (n | 1, 1) if horizontal else (1, n | 1))
-        mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel(_px(SEAL_CLOSE_IN, px) + 1))
+        mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel(_px(SEAL_CLOSE_IN, px)))
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel(_px(MIN_RULE_IN, px)))
         masks.append(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel(_px(BRIDGE_IN, px))))
     return masks[0], masks[1]
@@ -171,7 +174,7 @@ def _open_sides(rules: np.ndarray, cross: np.ndarray, gap: float) -> np.ndarray:
 
 def _drawn(mask: np.ndarray, pos: float, slope: float, lo: float, hi: float, band: int,
            vertical: bool) -> np.ndarray:
-    """For each pixel along a rule from lo to hi: is there rule ink within `band` of it."""
+    """For each pixel along a rule up to hi: is `mask` set within `band` of the rule's line (False before lo)."""
     along = np.arange(max(int(lo), 0), min(int(hi), mask.shape[0 if vertical else 1]))
     across = np.rint(pos + slope * along)[:, None].astype(int) + np.arange(-band, band + 1)
     across = np.clip(across, 0, mask.shape[1 if vertical else 0] - 1)
@@ -179,15 +182,24 @@ def _drawn(mask: np.ndarray, pos: float, slope: float, lo: float, hi: float, ban
     return np.r_[np.zeros(max(int(lo), 0), bool), hits.any(1)]
 
 
-def _walls(mask: np.ndarray, rules: np.ndarray, slope: float, ends: np.ndarray, band: int, margin: int,
-           vertical: bool) -> np.ndarray:
-    """walls[i, k]: inner rule i is drawn along most of the border between crossing rules k and k+1."""
+def _walls(rule: np.ndarray, ink: np.ndarray, rules: np.ndarray, slope: float, ends: np.ndarray, band: int,
+           margin: int, vertical: bool) -> np.ndarray:
+    """walls[i, k]: inner rule i is drawn along the border between crossing rules k and k+1.
+
+    Drawn: rule runs cover most of it, or a rule run reaches it and plain ink on
+    the rule's line covers nearly all of it (a short rule cut by a dropout into
+    pieces the opening removed). Text never covers a border that densely.
+    """
     out = np.ones((len(rules), ends.shape[1] - 1), bool)
     for i in range(1, len(rules) - 1):
-        drawn = _drawn(mask, rules[i], slope, ends[i, 0], ends[i, -1], band, vertical)
+        by_rule = _drawn(rule, rules[i], slope, ends[i, 0], ends[i, -1], band, vertical)
+        by_ink = _drawn(ink, rules[i], slope, ends[i, 0], ends[i, -1], INK_BAND, vertical)
         for k in range(ends.shape[1] - 1):
-            part = drawn[int(ends[i, k]) + margin:int(ends[i, k + 1]) - margin]
-            out[i, k] = part.size == 0 or part.mean() >= WALL_COVERAGE
+            a, b = int(ends[i, k]), int(ends[i, k + 1])
+            part = slice(a + margin, b - margin)
+            if by_rule[part].size:
+                near = by_rule[max(a - margin, 0):b + margin].any()
+                out[i, k] = by_rule[part].mean() >= WALL_COVERAGE or (near and by_ink[part].mean() >= INK_WALL_COVERAGE)
     return out
 
 
@@ -217,7 +229,7 @@ def _cells(walls_h: np.ndarray, walls_v: np.ndarray, xs: np.ndarray, ys: np.ndar
     return cells
 
 
-def _table(hs: np.ndarray, vs: np.ndarray, sh: float, sv: float, horiz: np.ndarray, vert: np.ndarray,
+def _table(hs: np.ndarray, vs: np.ndarray, sh: float, sv: float, masks: tuple[np.ndarray, np.ndarray, np.ndarray],
            px: float) -> GridTable | None:
     """The grid of one connected set of rule segments; None unless it has 2+ rows and 2+ columns."""
     merge = _px(MERGE_IN, px)
@@ -229,8 +241,9 @@ def _table(hs: np.ndarray, vs: np.ndarray, sh: float, sv: float, horiz: np.ndarr
     cx = (xs[None, :] + sv * ys[:, None]) / (1 - sh * sv)
     cy = ys[:, None] + sh * cx
     band, margin = _px(MERGE_IN / 2, px), _px(WALL_MARGIN_IN, px)
-    walls_h = _walls(horiz, ys, sh, cx, band, margin, False)
-    walls_v = _walls(vert, xs, sv, cy.T, band, margin, True)
+    horiz, vert, ink = masks
+    walls_h = _walls(horiz, ink, ys, sh, cx, band, margin, False)
+    walls_v = _walls(vert, ink, xs, sv, cy.T, band, margin, True)
     cells = _cells(walls_h, walls_v, cx, cy)
     mid_x, mid_y = cx.mean(), cy.mean()
     return GridTable(bbox=(float(cx[:, 0].min()), float(cy[0].min()), float(cx[:, -1].max()), float(cy[-1].max())),

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+Scorer = Callable[[np.ndarray], float]  # mean OCR confidence of an image's text: higher reads better
+
 # Red seal: OpenCV hue runs 0-180 and red wraps around 0, so red is hue <= SEAL_HUE or
 # >= 180 - SEAL_HUE. Seal ink is saturated; JPEG noise on grey paper and black text is not.
 SEAL_HUE = 12
@@ -35,6 +37,7 @@ BG_KERNEL = 7
 BG_NOTE_BELOW = 200  # note an uneven background when the paper somewhere is darker
 
 WORK_SIDE = 1000  # px: short side of the copy used for skew and orientation estimates
+INK_MAX = 200  # grey above this is never ink, whatever Otsu says (on a blank page it splits noise)
 SKEW_MAX = 5.0  # degrees searched either way
 SKEW_COARSE_STEP = 0.25  # degrees, on a half-resolution profile (broader peaks)
 SKEW_FINE_STEP = 0.05  # degrees, around the coarse peak at full working resolution, then a parabola
@@ -48,7 +51,8 @@ LINE_EMS = 2.5  # a smeared run this many characters long is a line of text
 SIDEWAYS_RATIO = 3.0  # vertical line share must beat the horizontal one this many times...
 SIDEWAYS_MIN_SHARE = 0.25  # ...and be this large, before the page is called sideways
 
-UPRIGHT_MARGIN = 0.05  # mean OCR confidence the 180° turn must win by (text is never upside down by default)
+# Mean OCR confidence a half turn must win by: upright samples scored 0.97-1.0, upside-down 0-0.87.
+UPRIGHT_MARGIN = 0.1
 N_BANDS = 4  # text lines shown to the upright scorer
 LINE_HEIGHT_EMS = (0.6, 1.8)  # a body-text line's height in character sizes
 BAND_PAD_EMS = 0.4  # white kept above and below a line
@@ -65,19 +69,20 @@ class NormalisedPage:
     notes: list[str] = field(default_factory=list)
 
 
-def normalise_page(
-    image: np.ndarray, upright_score: Callable[[np.ndarray], float] | None = None
-) -> NormalisedPage:
+def normalise_page(image: np.ndarray, upright_score: Scorer | None = None) -> NormalisedPage:
     """Seal off, upright and level, background even; one full-resolution warp."""
-    color, seal = remove_red_seal(_as_bgr(image))
-    raw = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+    grey_in = image.ndim == 2 or image.shape[2] == 1
+    if grey_in:
+        raw, seal = image.reshape(image.shape[:2]), 0.0
+    else:
+        color, seal = remove_red_seal(image)
+        raw = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
     small = _downscale(raw)
-    small = even_background(small)  # estimates need an even background only on the small copy
-    skew = _skew(_ink(small))
-    if abs(skew) < SKEW_APPLY_MIN:
-        skew = 0.0
-    rotation = _orientation(raw, _level(small, skew), skew, upright_score)
-    if image.ndim == 2 or image.shape[2] == 1:  # grey in: warp one channel, not three
+    level = even_background(small)  # estimates need an even background only on the small copy
+    skew = _skew(_ink(level))
+    skew = skew if abs(skew) >= SKEW_APPLY_MIN else 0.0
+    rotation = _orientation(raw, level, skew, upright_score)
+    if grey_in:  # warp one channel, not three
         turned = rotate_bound(raw, rotation - skew)
         color = cv2.cvtColor(turned, cv2.COLOR_GRAY2BGR)
     else:
@@ -129,23 +134,17 @@ def rotate_bound(image: np.ndarray, degrees: float) -> np.ndarray:
     if turn in quarter:
         return cv2.rotate(image, quarter[int(turn)])
     m, size = _rotation(image.shape, degrees)
-    return cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderValue=_white(image))
+    return cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255, 255))
 
 
-def coarse_orientation(gray: np.ndarray, upright_score: Callable[[np.ndarray], float] | None = None) -> int:
+def coarse_orientation(gray: np.ndarray, upright_score: Scorer | None = None) -> int:
     """Clockwise quarter turns (0/90/180/270) that make the page upright."""
     small = even_background(_downscale(gray))
     skew = _skew(_ink(small))
-    return _orientation(gray, _level(small, skew), skew, upright_score)
+    return _orientation(gray, small, skew, upright_score)
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def _as_bgr(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2 or image.shape[2] == 1:
-        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
-    return np.ascontiguousarray(image[:, :, :3])
 
 
 def _red(hsv: np.ndarray, min_sat: int) -> np.ndarray:
@@ -155,7 +154,7 @@ def _red(hsv: np.ndarray, min_sat: int) -> np.ndarray:
 
 
 def _red_box(bgr: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Where on the page there is red at all, found on a small copy so clean pages cost ~1 ms."""
+    """Where on the page there is red at all, looked for on a sparse copy: clean pages cost ~1 ms."""
     f = SEAL_SEARCH_SHRINK
     small = np.ascontiguousarray(bgr[::f, ::f])  # every f-th pixel: seal strokes are wider than f
     red = _red(cv2.cvtColor(small, cv2.COLOR_BGR2HSV), SEAL_RIM_SAT)
@@ -163,7 +162,7 @@ def _red_box(bgr: np.ndarray) -> tuple[int, int, int, int] | None:
         return None
     x, y, w, h = cv2.boundingRect(red)
     h_full, w_full = bgr.shape[:2]
-    return max(0, (x - 1) * f), max(0, (y - 1) * f), min(w_full, (x + w + 1) * f), min(h_full, (y + h + 1) * f)
+    return max(0, x - 1) * f, max(0, y - 1) * f, min(w_full, (x + w + 1) * f), min(h_full, (y + h + 1) * f)
 
 
 def _paper(gray: np.ndarray) -> np.ndarray:
@@ -171,10 +170,6 @@ def _paper(gray: np.ndarray) -> np.ndarray:
     f = BG_SHRINK if min(gray.shape[:2]) >= 4 * BG_SHRINK else 1
     small = cv2.resize(gray, None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA) if f > 1 else gray
     return cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BG_KERNEL, BG_KERNEL)))
-
-
-def _white(image: np.ndarray) -> int | tuple[int, ...]:
-    return 255 if image.ndim == 2 else (255,) * image.shape[2]
 
 
 def _rotation(shape: tuple[int, ...], degrees: float) -> tuple[np.ndarray, tuple[int, int]]:
@@ -198,17 +193,13 @@ def _downscale(gray: np.ndarray) -> np.ndarray:
 
 def _ink(small: np.ndarray) -> np.ndarray:
     """Thin dark strokes (text and rules); big dark blobs such as scan borders are dropped."""
-    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    if np.count_nonzero(ink) > ink.size // 2:  # blank paper: Otsu split the noise
+    otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, ink = cv2.threshold(small, min(otsu, INK_MAX), 255, cv2.THRESH_BINARY_INV)
+    if np.count_nonzero(ink) > ink.size // 2:  # not a page of print on paper
         return np.zeros_like(ink)
     k = max(7, min(small.shape) // 60)
     blobs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     return cv2.subtract(ink, cv2.dilate(blobs, np.ones((3, 3), np.uint8)))
-
-
-def _level(small: np.ndarray, skew: float) -> np.ndarray:
-    """Ink of the levelled small copy; grey is turned, not ink, so thin rules stay unbroken."""
-    return _ink(small if skew == 0 else rotate_bound(small, -skew))
 
 
 def _skew(ink: np.ndarray) -> float:
@@ -244,9 +235,10 @@ def _peakedness(ys: np.ndarray, xs: np.ndarray, degrees: float, bin_px: float, o
     return total
 
 
-def _orientation(gray: np.ndarray, level: np.ndarray, skew: float, scorer: Callable[[np.ndarray], float] | None) -> int:
+def _orientation(gray: np.ndarray, small: np.ndarray, skew: float, scorer: Scorer | None) -> int:
     """Quarter turn from structure (which way text lines run), half turn from the scorer."""
-    text = _text_only(level)
+    # the grey copy is levelled, not its ink, so that thin rules stay unbroken
+    text = _text_only(_ink(small if skew == 0 else rotate_bound(small, -skew)))
     em = _em(text)
     if em == 0:
         return 0
@@ -256,7 +248,7 @@ def _orientation(gray: np.ndarray, level: np.ndarray, skew: float, scorer: Calla
     if scorer is None:
         return base
     upright = rotate_bound(text, base)
-    sample = _band_sample(gray, upright, level.shape, base - skew, em)
+    sample = _band_sample(gray, upright, base - skew, em)
     if sample is None:
         return base
     margin = UPRIGHT_MARGIN if base == 0 else 0.0  # a sideways page is as likely either way
@@ -266,8 +258,9 @@ def _orientation(gray: np.ndarray, level: np.ndarray, skew: float, scorer: Calla
 def _text_only(ink: np.ndarray) -> np.ndarray:
     """Ink minus the rules; a rule may wander a pixel sideways, hence the widening first."""
     k = max(15, min(ink.shape) // RULE_FRACTION)
-    rules = cv2.morphologyEx(cv2.dilate(ink, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, np.ones((1, k), np.uint8))
-    rules |= cv2.morphologyEx(cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, np.ones((k, 1), np.uint8))
+    across, down = np.ones((1, k), np.uint8), np.ones((k, 1), np.uint8)
+    rules = cv2.morphologyEx(cv2.dilate(ink, down[:3]), cv2.MORPH_OPEN, across)
+    rules |= cv2.morphologyEx(cv2.dilate(ink, across[:, :3]), cv2.MORPH_OPEN, down)
     return cv2.subtract(ink, cv2.dilate(rules, np.ones((3, 3), np.uint8)))
 
 
@@ -285,10 +278,11 @@ def _line_share(text: np.ndarray, k: int, length: int) -> float:
     return np.count_nonzero(runs & text) / max(1, np.count_nonzero(text))
 
 
-def _band_sample(gray: np.ndarray, upright: np.ndarray, small_shape: tuple[int, ...], degrees: float, em: float) -> np.ndarray | None:
-    """The densest text bands, cut from the full-resolution page and stacked."""
-    m, (fw, fh) = _rotation(gray.shape, degrees)
-    scale = fw / upright.shape[1]
+def _band_sample(gray: np.ndarray, upright: np.ndarray, degrees: float, em: float) -> np.ndarray | None:
+    """The densest text lines of the small upright copy, cut from the full-size page and stacked:
+    a few lines read by OCR cost far less than the page."""
+    m, (full_width, _) = _rotation(gray.shape, degrees)
+    scale = full_width / upright.shape[1]
     crops = []
     for x0, y0, x1, y1 in _dense_bands(upright, em):
         m_crop = m.copy()
