@@ -63,6 +63,8 @@ class RapidOcrBackend:
             keep_to = top + step + DET_OVERLAP / 2 if top + DET_TILE < h else h
             keep_from = top + DET_OVERLAP / 2 if top else 0
             boxes += [b for b in self._detect_tile(tile, top) if keep_from <= (b[1] + b[3]) / 2 < keep_to]
+            if top + DET_TILE >= h:  # this tile reached the bottom
+                break
         return boxes
 
     def _detect_tile(self, image: np.ndarray, top: int) -> list[BBox]:

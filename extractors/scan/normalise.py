@@ -22,12 +22,10 @@ Scorer = Callable[[np.ndarray], float]  # mean OCR confidence of an image's text
 # >= 180 - SEAL_HUE. Seal ink is saturated; JPEG noise on grey paper and black text is not.
 SEAL_HUE = 12
 SEAL_MIN_SAT = 60
-# Black text under the (subtractive) seal ink stays dark red-black: keep anything darker.
-SEAL_MIN_VAL = 120
-# The seal's anti-aliased, washed-out rim: pale and only slightly pink, next to the seal.
-SEAL_RIM_SAT = 25
-SEAL_SEARCH_SHRINK = 4  # red is first looked for on a copy this many times smaller...
-SEAL_MIN_PIXELS = 4  # ...and needs this many red pixels there to be worth a full-size pass
+SEAL_MIN_VAL = 120  # a seal is looked for among bright reds; dark red-black is print under it
+SEAL_RIM_SAT = 25  # the seal's anti-aliased, washed-out rim: pale, only slightly pink
+SEAL_SEARCH_SHRINK = 4  # red is first looked for among every 4th pixel of every 4th row...
+SEAL_MIN_PIXELS = 10  # ...and needs this many red pixels there to be worth a full-size pass
 SEAL_NOTE_MIN = 0.001  # a smaller red share is a stray mark, not worth a note
 
 # Background: estimated on a copy BG_SHRINK times smaller, where a max filter BG_KERNEL wide
@@ -61,10 +59,12 @@ BAND_WIDTH_EMS = 12  # band width in character sizes: about a dozen characters
 
 @dataclass
 class NormalisedPage:
+    """A page ready for rule detection (`image`) and for review crops (`color`)."""
+
     image: np.ndarray  # uint8 grayscale, upright, deskewed, seal removed, background evened
     color: np.ndarray  # the same geometry as `image` but BGR, seal removed (for review crops)
     rotation: int  # 0/90/180/270: clockwise degrees the input was turned to become upright
-    skew: float  # degrees of residual skew that was corrected
+    skew: float  # degrees of residual skew that was corrected: the content's clockwise tilt, or 0.0
     seal_fraction: float  # share of page pixels that were seal red
     notes: list[str] = field(default_factory=list)
 
@@ -72,11 +72,8 @@ class NormalisedPage:
 def normalise_page(image: np.ndarray, upright_score: Scorer | None = None) -> NormalisedPage:
     """Seal off, upright and level, background even; one full-resolution warp."""
     grey_in = image.ndim == 2 or image.shape[2] == 1
-    if grey_in:
-        raw, seal = image.reshape(image.shape[:2]), 0.0
-    else:
-        color, seal = remove_red_seal(image)
-        raw = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+    color, seal = (image, 0.0) if grey_in else remove_red_seal(image)
+    raw = _grey(color)
     small = _downscale(raw)
     level = even_background(small)  # estimates need an even background only on the small copy
     skew = _skew(_ink(level))
@@ -95,21 +92,27 @@ def normalise_page(image: np.ndarray, upright_score: Scorer | None = None) -> No
 
 
 def remove_red_seal(bgr: np.ndarray) -> tuple[np.ndarray, float]:
-    """Whiten seal-red pixels, keeping the dark text printed under the seal."""
+    """Replace seal-red pixels by what the red channel sees through the seal.
+
+    Red seal ink hardly dims the red channel, so there the red channel shows the paper or
+    the print beneath: pure seal becomes paper, black text under the seal stays black."""
     if bgr.ndim == 2 or bgr.shape[2] == 1:
         return bgr.copy(), 0.0
     out = np.ascontiguousarray(bgr[:, :, :3]).copy()
     box = _red_box(out)
     if box is None:
         return out, 0.0
-    x0, y0, x1, y1 = box
-    roi = out[y0:y1, x0:x1]
+    roi = out[box[1] : box[3], box[0] : box[2]]
     hsv = cv2.cvtColor(roi, cv2.COLOR_BGR2HSV)
-    mask = _red(hsv, SEAL_MIN_SAT)
-    # the pale rim right next to the seal, which a full-saturation test misses
-    mask |= _red(hsv, SEAL_RIM_SAT) & cv2.dilate(mask, np.ones((3, 3), np.uint8))
-    roi[mask > 0] = 255
-    return out, float(np.count_nonzero(mask)) / (out.shape[0] * out.shape[1])
+    mask = _red(hsv, SEAL_MIN_SAT, 0)  # dark red-black is print under the seal: remapped, not lost
+    mask |= _red(hsv, SEAL_RIM_SAT, 0) & cv2.dilate(mask, np.ones((3, 3), np.uint8))  # the pale rim
+    seal = mask > 0
+    if seal[::4, ::4].all() or not seal.any():
+        return out, 0.0
+    paper = np.median(roi[::4, ::4][~seal[::4, ::4]], axis=0).astype(np.float32)  # a sample is enough
+    red = roi[:, :, 2][seal].astype(np.float32)
+    roi[seal] = np.clip(red[:, None] * (paper / max(float(np.median(red)), 1.0)), 0, 255).astype(np.uint8)
+    return out, float(np.count_nonzero(seal)) / (out.shape[0] * out.shape[1])
 
 
 def even_background(gray: np.ndarray) -> np.ndarray:
@@ -122,7 +125,7 @@ def even_background(gray: np.ndarray) -> np.ndarray:
 
 def estimate_skew(gray: np.ndarray) -> float:
     """Clockwise tilt of the page's rules and text lines, in degrees within ±SKEW_MAX."""
-    return _skew(_ink(even_background(_downscale(gray))))
+    return _skew(_ink(even_background(_downscale(_grey(gray)))))
 
 
 def rotate_bound(image: np.ndarray, degrees: float) -> np.ndarray:
@@ -139,6 +142,7 @@ def rotate_bound(image: np.ndarray, degrees: float) -> np.ndarray:
 
 def coarse_orientation(gray: np.ndarray, upright_score: Scorer | None = None) -> int:
     """Clockwise quarter turns (0/90/180/270) that make the page upright."""
+    gray = _grey(gray)
     small = even_background(_downscale(gray))
     skew = _skew(_ink(small))
     return _orientation(gray, small, skew, upright_score)
@@ -147,9 +151,16 @@ def coarse_orientation(gray: np.ndarray, upright_score: Scorer | None = None) ->
 # --- helpers -------------------------------------------------------------------------
 
 
-def _red(hsv: np.ndarray, min_sat: int) -> np.ndarray:
-    low = cv2.inRange(hsv, (0, min_sat, SEAL_MIN_VAL), (SEAL_HUE, 255, 255))
-    high = cv2.inRange(hsv, (180 - SEAL_HUE, min_sat, SEAL_MIN_VAL), (180, 255, 255))
+def _grey(image: np.ndarray) -> np.ndarray:
+    """Grey as given, or made from BGR(A): the estimators are forgiving about what they get."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        return image.reshape(image.shape[:2])
+    return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_BGR2GRAY)
+
+
+def _red(hsv: np.ndarray, min_sat: int, min_val: int) -> np.ndarray:
+    low = cv2.inRange(hsv, (0, min_sat, min_val), (SEAL_HUE, 255, 255))
+    high = cv2.inRange(hsv, (180 - SEAL_HUE, min_sat, min_val), (180, 255, 255))
     return low | high
 
 
@@ -157,7 +168,7 @@ def _red_box(bgr: np.ndarray) -> tuple[int, int, int, int] | None:
     """Where on the page there is red at all, looked for on a sparse copy: clean pages cost ~1 ms."""
     f = SEAL_SEARCH_SHRINK
     small = np.ascontiguousarray(bgr[::f, ::f])  # every f-th pixel: seal strokes are wider than f
-    red = _red(cv2.cvtColor(small, cv2.COLOR_BGR2HSV), SEAL_RIM_SAT)
+    red = _red(cv2.cvtColor(small, cv2.COLOR_BGR2HSV), SEAL_MIN_SAT, SEAL_MIN_VAL)
     if np.count_nonzero(red) < SEAL_MIN_PIXELS:
         return None
     x, y, w, h = cv2.boundingRect(red)
