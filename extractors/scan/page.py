@@ -8,7 +8,7 @@ import numpy as np
 
 from gongkai.models import BBox, Cell, GridTable, TextBlock
 
-from ..ocr.base import OcrBackend, crop
+from ..ocr.base import OcrBackend, Reading, crop
 from ..tablejoin import TablePart
 from .cells import add_ink_boxes, assign_lines, group_lines, read_cells, to_cell
 from .grid import find_grids
@@ -16,7 +16,10 @@ from .normalise import normalise_page
 
 EDGE_TOLERANCE_FRACTION = 0.012  # of the page width: column rules of two pages' table parts agree within this
 DET_MAX_WIDTH = 1200  # px: pages are shrunk to this for line detection (A4 at 200 dpi: 10.5 pt text ~20 px)
-MIN_INK_SHARE = 0.002  # a page with less dark area than this is blank
+MIN_INK_SHARE = 0.002
+UPRIGHT_LINES = 8  # widest text lines read both ways up
+UPRIGHT_MIN_RATIO = 4.0  # width/height of a line of words rather than a number
+UPRIGHT_MARGIN = 0.1  # mean character confidence by which the turned reading must win  # a page with less dark area than this is blank
 
 
 @dataclass
@@ -33,12 +36,17 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
     if _is_blank(image):
         gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         return ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=["blank page"])
-    norm = normalise_page(image, upright_score=lambda img: upright_score(backend, img))
-    gray = norm.image
-    page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=list(norm.notes))
+    norm = normalise_page(image)  # quarter turns from the page's structure; upside down is decided below
+    gray, notes = norm.image, list(norm.notes)
     bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    boxes = detect_lines(backend, bgr)
+    if upside_down(backend, bgr, boxes):
+        gray, bgr = cv2.rotate(gray, cv2.ROTATE_180), cv2.rotate(bgr, cv2.ROTATE_180)
+        boxes = [_turned(b, gray.shape[1], gray.shape[0]) for b in boxes]
+        notes.append("turned 180° (the text read upside down)")
+    page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes)
     grids = find_grids(gray)
-    tables, outside = assign_lines(grids, detect_lines(backend, bgr))
+    tables, outside = assign_lines(grids, boxes)
     add_ink_boxes(tables, gray)
     read_cells(tables, bgr, backend)
     tolerance = EDGE_TOLERANCE_FRACTION * gray.shape[1]
@@ -56,26 +64,30 @@ def detect_lines(backend: OcrBackend, image: np.ndarray) -> list[BBox]:
     return [(x0 / scale, y0 / scale, x1 / scale, y1 / scale) for x0, y0, x1, y1 in backend.detect(small)]
 
 
-def upright_score(backend: OcrBackend, image: np.ndarray) -> float:
-    """Mean character confidence of the text lines in `image`: high when the text stands upright.
+def upside_down(backend: OcrBackend, image: np.ndarray, boxes: list[BBox]) -> bool:
+    """Whether the page reads better turned 180°, judged on its widest text lines.
 
-    `image` is a few single text lines stacked (normalise's sample), so the lines are cut
-    apart by blank rows and read directly: running the detector on a small image costs
-    more than the reading, as it scales the image up to its working size first.
+    Wide lines are words: digits (0, 1, 8) read almost as well upside down, words do not.
+    Both readings come from the boxes already detected, so the check costs two small reads.
     """
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    strips = [cv2.cvtColor(gray[y0:y1], cv2.COLOR_GRAY2BGR) for y0, y1 in _ink_row_runs(gray)]
-    confidences = [c for r in backend.recognise(strips) for c in r.char_confidences]
+    lines = sorted((b for b in boxes if b[2] - b[0] >= UPRIGHT_MIN_RATIO * (b[3] - b[1])),
+                   key=lambda b: b[0] - b[2])[:UPRIGHT_LINES]
+    if not lines:
+        return False
+    crops = [crop(image, b) for b in lines]
+    upright = _mean_confidence(backend.recognise(crops))
+    turned = _mean_confidence(backend.recognise([cv2.rotate(c, cv2.ROTATE_180) for c in crops]))
+    return turned > upright + UPRIGHT_MARGIN
+
+
+def _mean_confidence(readings: list[Reading]) -> float:
+    confidences = [c for r in readings for c in r.char_confidences]
     return float(np.mean(confidences)) if confidences else 0.0
 
 
-def _ink_row_runs(gray: np.ndarray, pad: int = 4) -> list[tuple[int, int]]:
-    inked = np.flatnonzero((gray < 128).any(axis=1))
-    if inked.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(inked) > 1)
-    starts, ends = np.r_[inked[0], inked[breaks + 1]], np.r_[inked[breaks], inked[-1]]
-    return [(max(int(a) - pad, 0), int(b) + pad + 1) for a, b in zip(starts, ends) if b - a >= 6]
+def _turned(box: BBox, width: int, height: int) -> BBox:
+    x0, y0, x1, y1 = box
+    return (width - x1, height - y1, width - x0, height - y0)
 
 
 def _is_blank(image: np.ndarray) -> bool:
