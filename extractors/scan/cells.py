@@ -27,6 +27,7 @@ NUMERIC_COLUMN_SHARE = 0.6
 MAX_STRAYS = 2  # non-digit characters a misread number may show (0 as O, o, U; 1 as l)
 MAX_NUMBER_CHARS = 14
 VERTICAL_RATIO = 2.2  # a text box this many times taller than wide is set vertically  # of a column's filled body cells that read as numbers
+_NUMBER_PARTS = re.compile(r"^[+\-]?[\d.,]*\d(?:万元|元|万|%)?")
 _NUMBER_LIKE = re.compile(r"^[+\-]?[\d.,]+(?:万元|元|万|%)?$")
 _DIGITLESS_ALLOWED = set(NUMERIC_CHARSET)
 
@@ -158,19 +159,19 @@ def line_image(image: np.ndarray, box: BBox) -> np.ndarray:
 
 
 def _numeric_cells(cells: list[CellReading]) -> list[CellReading]:
-    """Cells that read as numbers, and every filled cell of a column that mostly does."""
-    by_col: dict[tuple[int, int], list[CellReading]] = {}
-    for cell in cells:
-        if cell.readings:
-            by_col.setdefault((cell.grid.col, cell.grid.col_span), []).append(cell)
-    out = []
-    for col_cells in by_col.values():
-        numbers = [c for c in col_cells if _NUMBER_LIKE.match(_plain(c.text))]
-        if len(numbers) >= NUMERIC_COLUMN_SHARE * len(col_cells):
-            out += [c for c in col_cells if _mostly_numeric(c.text)]
-        else:
-            out += numbers
-    return out
+    """Cells that read as numbers, and number-like readings in a column or row of numbers
+    (a lone 'O' among the zeros of a value row is a misread 0, not a label)."""
+    filled = [c for c in cells if c.readings]
+    numbers = {id(c) for c in filled if _NUMBER_LIKE.match(_plain(c.text))}
+    groups: dict[tuple[str, int, int], list[CellReading]] = {}
+    for cell in filled:
+        g = cell.grid
+        groups.setdefault(("col", g.col, g.col_span), []).append(cell)
+        groups.setdefault(("row", g.row, g.row_span), []).append(cell)
+    numeric_groups = {key for key, members in groups.items()
+                      if sum(id(c) in numbers for c in members) >= NUMERIC_COLUMN_SHARE * len(members)}
+    return [c for c in filled if id(c) in numbers or (_mostly_numeric(c.text) and any(
+        key in numeric_groups for key in (("col", c.grid.col, c.grid.col_span), ("row", c.grid.row, c.grid.row_span))))]
 
 
 def _mostly_numeric(text: str) -> bool:
@@ -198,6 +199,7 @@ def to_cell(cell: CellReading, page: int) -> Cell:
             flags.append(f"OCR read '{text}' here and '{cell.digits.text}' reading digits only: check the image")
             text = cell.digits.text if digits else text
             confidence = min(confidence, cell.digits.confidence)
+        text = _stray_marks_flagged(text, flags)
         if re.search(r"\d\s+\d", text):
             # Wide (full-width) digits look spaced out; one number is the only reading a count cell allows.
             flags.append(f"OCR saw digits set apart ('{text}'), read as one number: check the image")
@@ -205,6 +207,20 @@ def to_cell(cell: CellReading, page: int) -> Cell:
     g = cell.grid
     return Cell(row=g.row, col=g.col, row_span=g.row_span, col_span=g.col_span, text=text, bbox=g.bbox,
                 page=page, confidence=round(max(0.0, min(1.0, confidence)), 4), source="ocr", flags=flags)
+
+
+def _stray_marks_flagged(text: str, flags: list[str]) -> str:
+    """Signs or marks where a number cannot have them ('0+', '1-2'): a seal's speck or a rule's
+    remnant read as a character. Dropped from the reading, and the cell flagged for review."""
+    plain = _plain(text)
+    match = _NUMBER_PARTS.match(plain)
+    if not plain or match is None or match.group(0) == plain:
+        return text
+    kept = match.group(0)
+    if not re.search(r"\d", kept):
+        return text
+    flags.append(f"OCR read '{text}': '{plain[len(kept):]}' cannot follow a number there (a speck?), read as '{kept}': check the image")
+    return kept
 
 
 def _lines_in_order(items: list[tuple[BBox, Reading]]) -> list[str]:
