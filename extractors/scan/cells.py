@@ -30,6 +30,7 @@ VERTICAL_RATIO = 2.2  # a text box this many times taller than wide is set verti
 _NUMBER_PARTS = re.compile(r"^[+\-]?[\d.,]*\d(?:万元|元|万|%)?")
 _NUMBER_LIKE = re.compile(r"^[+\-]?[\d.,]+(?:万元|元|万|%)?$")
 _DIGITLESS_ALLOWED = set(NUMERIC_CHARSET)
+_DASH_LOOKALIKES = "一"  # a printed dash ('—') reads as the ideograph for one
 
 
 @dataclass
@@ -178,7 +179,9 @@ def _mostly_numeric(text: str) -> bool:
     """A reading a misread number would give: digits with at most a stray letter or two."""
     plain = _plain(text)
     strays = [ch for ch in plain if ch not in _DIGITLESS_ALLOWED]
-    return bool(plain) and len(strays) <= MAX_STRAYS and len(plain) <= MAX_NUMBER_CHARS
+    # Misread digits come out as look-alike letters and marks, never as words ('3.其他' is a label).
+    words = [ch for ch in strays if "\u4e00" <= ch <= "\u9fff" and ch not in _DASH_LOOKALIKES]
+    return bool(plain) and not words and len(strays) <= MAX_STRAYS and len(plain) <= MAX_NUMBER_CHARS
 
 
 def _plain(text: str) -> str:

@@ -3,11 +3,12 @@
 The page is binarised against its local background (faint grey rules and uneven
 scans), then opened with long horizontal and vertical kernels so that only runs
 longer than any character stroke survive, and small gaps (scan dropouts) are
-closed. Each surviving run is a rule segment. Segments that cross at least two
-segments of the other direction form a table; segments that touch nothing are
-underlines, dashes or text. Rules of a table are the segments clustered by
+closed. Each surviving run is a rule segment. Segments that meet at least two
+segments of the other direction form a table; segments that meet nothing are
+underlines, dashes or text. Rules of a table are its segments clustered by
 position (double lines become one rule), and the grid's merged cells follow from
-which borders between neighbouring grid cells are actually drawn.
+which borders between neighbouring grid cells are actually drawn: a global rule
+line does not split a merged cell that its own border leaves blank.
 
 Sizes are knobs in inches, turned into pixels from the resolution guessed from
 the page's short side (an A4 page); screenshots come out near screen resolution.
@@ -29,10 +30,12 @@ DARK_LEVEL = 100  # darker than this is ink whatever its surroundings (solid thi
 SEAL_CLOSE_IN = 0.01  # gaps bridged before opening (kernel, made odd): 1-2 px dropouts inside short rules
 MIN_RULE_IN = 0.18  # shortest run kept as a rule: longer than a character stroke, shorter than a row
 BRIDGE_IN = 0.04  # gaps within a rule closed after opening (scan dropouts)
-TOUCH_IN = 0.04  # a segment ending this close to another counts as meeting it
+LONE_RULE_IN = 0.3  # a run this long is a rule even where it meets nothing: longer than any stroke of text
+JOIN_GAP_IN = 0.05  # two such runs in line, this far apart, are one rule (steps of a faint slanted rule)
+TOUCH_IN = 0.08  # a segment ending this close to another counts as meeting it
 MERGE_IN = 0.05  # rules closer than this are one rule (double lines, thick blurred rules)
-WALL_COVERAGE = 0.4  # fraction of a shared border drawn to separate two grid cells: text never counts
-# (the rule mask holds long runs only), so undrawn borders score ~0; dropouts leave drawn ones well above
+WALL_COVERAGE = 0.4  # fraction of a shared border drawn by rules to separate two grid cells: text does
+# not count, so undrawn borders score ~0; dropouts leave drawn ones well above
 INK_WALL_COVERAGE = 0.85  # plain ink on a border's line this dense, next to a rule piece, is a broken rule
 INK_BAND = 1  # pixels either side of a rule's line searched for plain ink
 WALL_MARGIN_IN = 0.03  # ends of a border skipped: the crossing rule's own ink is not evidence
@@ -43,7 +46,9 @@ MIN_CROSSINGS = 2  # a rule of a table meets at least this many rules of the oth
 
 def find_grids(image: np.ndarray) -> list[GridTable]:
     """Every ruled table on the page, top to bottom; tables need 2+ rows and 2+ columns."""
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    gray = np.ascontiguousarray(image, dtype=np.uint8)
     px = min(gray.shape) / PAGE_SHORT_SIDE_IN
     px = float(np.clip(px, *DPI_RANGE))  # pixels per inch
     ink = _ink(gray, px)
@@ -55,7 +60,7 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
     meets = _meets(hs, vs, sh, sv, _px(TOUCH_IN, px))
     tables = []
     for h_idx, v_idx in _groups(meets):
-        table = _table(hs[h_idx], vs[v_idx], sh, sv, (horiz, vert, ink), px)
+        table = _table(hs, vs, (hs[h_idx], vs[v_idx]), (sh, sv), ink, px)
         if table is not None:
             tables.append(table)
     return sorted(tables, key=lambda t: t.bbox[1])
@@ -90,14 +95,43 @@ def _segments(mask: np.ndarray, vertical: bool, px: float) -> tuple[np.ndarray, 
     Positions are deskewed: the across-coordinate a segment would have at along=0,
     so that pieces of one slanted rule share a position.
     """
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    runs = _runs(mask.T if vertical else mask)
+    small = cv2.CV_16U if runs < 65535 else cv2.CV_32S  # 16-bit labels: 3x faster; overflowing them crashes OpenCV
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=small)
     along_i, len_i = (cv2.CC_STAT_TOP, cv2.CC_STAT_HEIGHT) if vertical else (cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH)
     lo, length = stats[1:, along_i].astype(float), stats[1:, len_i].astype(float)
     across, along = (centroids[1:, 0], centroids[1:, 1]) if vertical else (centroids[1:, 1], centroids[1:, 0])
     thin = stats[1:, cv2.CC_STAT_AREA] <= MAX_THICK_IN * px * length
     slope = _slope(labels, stats, np.flatnonzero(thin & (length >= SKEW_MIN_LEN_IN * px)) + 1, vertical)
     segs = np.column_stack([across - slope * along, lo, lo + length])[thin]
-    return segs, slope
+    return _join(segs, _px(MERGE_IN, px), _px(JOIN_GAP_IN, px), LONE_RULE_IN * px), slope
+
+
+def _join(segs: np.ndarray, tol: int, gap: int, min_len: float) -> np.ndarray:
+    """Long pieces of one rule as one segment: same position within `tol`, apart by at most `gap`.
+
+    A faint slanted rule breaks where it steps a pixel; each piece alone may meet
+    too few crossing rules to count as a table's. Short pieces are left alone:
+    chains of them through a heading's strokes would tie two tables together.
+    """
+    segs = segs[np.argsort(segs[:, 0])]
+    out = []
+    for group in np.split(segs, np.flatnonzero(np.diff(segs[:, 0]) > tol) + 1):
+        joined: list[list[float]] = []
+        for pos, lo, hi in group[np.argsort(group[:, 1])]:
+            last = joined[-1] if joined else None
+            if last is not None and lo <= last[2] + gap and min(hi - lo, last[2] - last[1]) >= min_len:
+                w0, w1 = last[2] - last[1], hi - lo
+                last[:] = [(last[0] * w0 + pos * w1) / (w0 + w1), last[1], max(last[2], hi)]
+            else:
+                joined.append([pos, lo, hi])
+        out += joined
+    return np.array(out).reshape(-1, 3)
+
+
+def _runs(mask: np.ndarray) -> int:
+    """Runs along each row: at least as many as the connected components."""
+    return int(np.count_nonzero(mask[:, 1:] > mask[:, :-1]) + np.count_nonzero(mask[:, 0]))
 
 
 def _slope(labels: np.ndarray, stats: np.ndarray, ids: np.ndarray, vertical: bool) -> float:
@@ -182,25 +216,32 @@ def _drawn(mask: np.ndarray, pos: float, slope: float, lo: float, hi: float, ban
     return np.r_[np.zeros(max(int(lo), 0), bool), hits.any(1)]
 
 
-def _walls(rule: np.ndarray, ink: np.ndarray, rules: np.ndarray, slope: float, ends: np.ndarray, band: int,
+def _walls(segs: np.ndarray, ink: np.ndarray, rules: np.ndarray, slope: float, ends: np.ndarray, band: int,
            margin: int, vertical: bool) -> np.ndarray:
     """walls[i, k]: inner rule i is drawn along the border between crossing rules k and k+1.
 
-    Drawn: rule runs cover most of it, or a rule run reaches it and plain ink on
-    the rule's line covers nearly all of it (a short rule cut by a dropout into
-    pieces the opening removed). Text never covers a border that densely.
+    Drawn: rule segments cover most of it, or one reaches it and plain ink on the
+    rule's line covers nearly all of it (a short rule cut by a dropout into pieces
+    the opening removed). Text never covers a border that densely.
     """
     out = np.ones((len(rules), ends.shape[1] - 1), bool)
     for i in range(1, len(rules) - 1):
-        by_rule = _drawn(rule, rules[i], slope, ends[i, 0], ends[i, -1], band, vertical)
+        by_rule = np.zeros(ink.shape[0 if vertical else 1] + 1, bool)
+        for lo, hi in segs[np.abs(segs[:, 0] - rules[i]) <= band, 1:]:
+            by_rule[int(lo):int(hi) + 1] = True
         by_ink = _drawn(ink, rules[i], slope, ends[i, 0], ends[i, -1], INK_BAND, vertical)
-        for k in range(ends.shape[1] - 1):
-            a, b = int(ends[i, k]), int(ends[i, k + 1])
-            part = slice(a + margin, b - margin)
-            if by_rule[part].size:
-                near = by_rule[max(a - margin, 0):b + margin].any()
-                out[i, k] = by_rule[part].mean() >= WALL_COVERAGE or (near and by_ink[part].mean() >= INK_WALL_COVERAGE)
+        a, b = ends[i, :-1].astype(int) + margin, ends[i, 1:].astype(int) - margin
+        cover, dense = _fraction(by_rule, a, b), _fraction(by_ink, a, b)
+        near = _fraction(by_rule, a - 2 * margin, b + 2 * margin) > 0
+        out[i] = (b <= a) | (cover >= WALL_COVERAGE) | (near & (dense >= INK_WALL_COVERAGE))
     return out
+
+
+def _fraction(flags: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Share of True in flags[a:b] for each pair of bounds (indices clipped to the array)."""
+    total = np.r_[0, np.cumsum(flags)]
+    a, b = np.clip(a, 0, len(flags)), np.clip(b, 0, len(flags))
+    return (total[b] - total[a]) / np.maximum(b - a, 1)
 
 
 def _cells(walls_h: np.ndarray, walls_v: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> list[GridCell]:
@@ -229,22 +270,31 @@ def _cells(walls_h: np.ndarray, walls_v: np.ndarray, xs: np.ndarray, ys: np.ndar
     return cells
 
 
-def _table(hs: np.ndarray, vs: np.ndarray, sh: float, sv: float, masks: tuple[np.ndarray, np.ndarray, np.ndarray],
-           px: float) -> GridTable | None:
-    """The grid of one connected set of rule segments; None unless it has 2+ rows and 2+ columns."""
+def _table(hs: np.ndarray, vs: np.ndarray, own: tuple[np.ndarray, np.ndarray], slopes: tuple[float, float],
+           ink: np.ndarray, px: float) -> GridTable | None:
+    """The grid of one connected set of rule segments (`own`); None unless it has 2+ rows and 2+ columns.
+
+    Borders are drawn by the table's own segments, and by any segment long enough
+    to be a rule alone (pieces of a rule cut off by dropouts meet nothing);
+    short runs of text inside a merged cell are neither.
+    """
+    (own_h, own_v), (sh, sv) = own, slopes
     merge = _px(MERGE_IN, px)
-    ys = _open_sides(_cluster(hs[:, 0], hs[:, 2] - hs[:, 1], merge), vs, _px(MIN_RULE_IN, px))
-    xs = _open_sides(_cluster(vs[:, 0], vs[:, 2] - vs[:, 1], merge), hs, _px(MIN_RULE_IN, px))
+    ys = _open_sides(_cluster(own_h[:, 0], own_h[:, 2] - own_h[:, 1], merge), own_v, _px(MIN_RULE_IN, px))
+    xs = _open_sides(_cluster(own_v[:, 0], own_v[:, 2] - own_v[:, 1], merge), own_h, _px(MIN_RULE_IN, px))
     if len(ys) < 3 or len(xs) < 3:
         return None
     # crossing points of every row rule with every column rule, page pixels, [row, col]
     cx = (xs[None, :] + sv * ys[:, None]) / (1 - sh * sv)
     cy = ys[:, None] + sh * cx
-    band, margin = _px(MERGE_IN / 2, px), _px(WALL_MARGIN_IN, px)
-    horiz, vert, ink = masks
-    walls_h = _walls(horiz, ink, ys, sh, cx, band, margin, False)
-    walls_v = _walls(vert, ink, xs, sv, cy.T, band, margin, True)
+    margin = _px(WALL_MARGIN_IN, px)
+    h_ev = np.r_[own_h, hs[hs[:, 2] - hs[:, 1] >= LONE_RULE_IN * px]]
+    v_ev = np.r_[own_v, vs[vs[:, 2] - vs[:, 1] >= LONE_RULE_IN * px]]
+    walls_h = _walls(h_ev, ink, ys, sh, cx, merge, margin, False)
+    walls_v = _walls(v_ev, ink, xs, sv, cy.T, merge, margin, True)
     cells = _cells(walls_h, walls_v, cx, cy)
+    if len(cells) < 2:
+        return None
     mid_x, mid_y = cx.mean(), cy.mean()
     return GridTable(bbox=(float(cx[:, 0].min()), float(cy[0].min()), float(cx[:, -1].max()), float(cy[-1].max())),
                      row_lines=[float(y + sh * mid_x) for y in ys], col_lines=[float(x + sv * mid_y) for x in xs],
