@@ -21,7 +21,8 @@ from ..text import nfkc
 
 INSET_FRACTION = 0.08  # of the cell's smaller side, capped below: keeps ruling lines out of crops
 MAX_INSET = 6
-INK_LEVEL = 140  # gray below this is ink on an evened page
+INK_LEVEL = 200  # gray below this can be ink on an evened page (faded print reads ~150) ...
+INK_CONTRAST = 60  # ... when it is this much darker than the cell's paper
 MIN_INK_PIXELS = 12
 NUMERIC_COLUMN_SHARE = 0.6
 MAX_STRAYS = 2  # non-digit characters a misread number may show (0 as O, o, U; 1 as l)
@@ -105,7 +106,8 @@ def _ink_box(gray: np.ndarray, area: BBox) -> BBox | None:
     patch = gray[max(y0, 0):y1, max(x0, 0):x1]
     if patch.size == 0:
         return None
-    ink = (patch < INK_LEVEL).astype(np.uint8)
+    paper = float(np.percentile(patch, 90))
+    ink = (patch < min(INK_LEVEL, paper - INK_CONTRAST)).astype(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     # Specks and rule remnants along the edge are not text.
     keep = [s for s in stats[1:] if s[cv2.CC_STAT_AREA] >= 3 and s[cv2.CC_STAT_HEIGHT] >= 4

@@ -42,10 +42,12 @@ WALL_MARGIN_IN = 0.03  # ends of a border skipped: the crossing rule's own ink i
 SKEW_MIN_LEN_IN = 1.0  # only rules this long measure the skew
 MAX_THICK_IN = 0.06  # thicker runs are filled areas or pictures, not rules
 MIN_CROSSINGS = 2  # a rule of a table meets at least this many rules of the other direction
+MIN_SINGLE_ROW_COLS = 3  # a one-row grid is a table part only with this many columns
+MIN_SINGLE_ROW_WIDTH_IN = 3.0  # and this wide: bold title strokes can draw a tiny one-row "grid"
 
 
 def find_grids(image: np.ndarray) -> list[GridTable]:
-    """Every ruled table on the page, top to bottom; tables need 2+ rows and 2+ columns."""
+    """Every ruled table on the page, top to bottom: 2+ rows and 2+ columns, or one row of 3+ columns."""
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
     gray = np.ascontiguousarray(image, dtype=np.uint8)
@@ -270,6 +272,10 @@ def _cells(walls_h: np.ndarray, walls_v: np.ndarray, xs: np.ndarray, ys: np.ndar
     return cells
 
 
+def _table_row(xs: np.ndarray, ys: np.ndarray, px: float) -> bool:
+    return len(xs) > MIN_SINGLE_ROW_COLS and xs[-1] - xs[0] >= MIN_SINGLE_ROW_WIDTH_IN * px
+
+
 def _table(hs: np.ndarray, vs: np.ndarray, own: tuple[np.ndarray, np.ndarray], slopes: tuple[float, float],
            ink: np.ndarray, px: float) -> GridTable | None:
     """The grid of one connected set of rule segments (`own`); None unless it has 2+ rows and 2+ columns.
@@ -282,7 +288,9 @@ def _table(hs: np.ndarray, vs: np.ndarray, own: tuple[np.ndarray, np.ndarray], s
     merge = _px(MERGE_IN, px)
     ys = _open_sides(_cluster(own_h[:, 0], own_h[:, 2] - own_h[:, 1], merge), own_v, _px(MIN_RULE_IN, px))
     xs = _open_sides(_cluster(own_v[:, 0], own_v[:, 2] - own_v[:, 1], merge), own_h, _px(MIN_RULE_IN, px))
-    if len(ys) < 3 or len(xs) < 3:
+    # 2+ rows and 2+ columns; a single row is kept with 3+ columns: the last row of a table
+    # pushed onto the next page by a page break (a framed title line has fewer).
+    if len(xs) < 3 or len(ys) < 2 or (len(ys) == 2 and not _table_row(xs, ys, px)):
         return None
     # crossing points of every row rule with every column rule, page pixels, [row, col]
     cx = (xs[None, :] + sv * ys[:, None]) / (1 - sh * sv)
