@@ -7,7 +7,7 @@ extractors/scan/ and works the same whatever backend is configured.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -63,3 +63,33 @@ def crop(image: np.ndarray, box: BBox) -> np.ndarray:
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     h, w = image.shape[:2]
     return image[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)]
+
+
+def detect_in_tiles(image: np.ndarray, tile: int, overlap: int, detect_tile: Callable[[np.ndarray], list[BBox]]) -> list[BBox]:
+    """Line boxes of a tall image, detected tile by tile so that no tile is shrunk.
+
+    Detectors shrink their input to a maximum side; on a tall screenshot that turned 0
+    into U and 本 into 木. A line cut by a tile's edge is whole in the next tile: each
+    tile keeps the boxes centred in its own stretch.
+    """
+    h = image.shape[0]
+    if h <= tile * 1.2:
+        return sorted(detect_tile(image), key=lambda b: (b[1], b[0]))
+    boxes: list[BBox] = []
+    step = tile - overlap
+    for top in range(0, h, step):
+        keep_to = top + step + overlap / 2 if top + tile < h else h
+        keep_from = top + overlap / 2 if top else 0
+        found = [(b[0], b[1] + top, b[2], b[3] + top) for b in detect_tile(image[top:top + tile])]
+        boxes += [b for b in found if keep_from <= (b[1] + b[3]) / 2 < keep_to]
+        if top + tile >= h:  # this tile reached the bottom
+            break
+    return sorted(boxes, key=lambda b: (b[1], b[0]))
+
+
+def quad_box(quad: np.ndarray) -> BBox:
+    """The axis-aligned box around a detector's four-point polygon."""
+    points = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    return (float(x0), float(y0), float(x1), float(y1))

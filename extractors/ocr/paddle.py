@@ -34,7 +34,7 @@ import numpy as np
 
 from gongkai.models import BBox
 
-from .base import Reading
+from .base import Reading, detect_in_tiles, quad_box
 
 # paddleocr's OCR pipeline defaults (paddlex/configs/pipelines/OCR.yaml, TextDetection).
 DET_LIMIT_SIDE_LEN = 64
@@ -87,32 +87,13 @@ class PaddleOcrBackend:
     # ------------------------------------------------------------ detection
     def detect(self, image: np.ndarray) -> list[BBox]:
         """Axis-aligned boxes of the text lines on `image` (BGR), in its pixels, top to bottom."""
-        image = _bgr(image)
-        h = image.shape[0]
-        if h <= DET_MAX_SIDE:
-            return self._detect_tile(image, 0)
-        boxes: list[BBox] = []
-        step = DET_MAX_SIDE - DET_OVERLAP
-        for top in range(0, h, step):
-            tile = image[top:top + DET_MAX_SIDE]
-            keep_to = top + step + DET_OVERLAP / 2 if top + DET_MAX_SIDE < h else h
-            keep_from = top + DET_OVERLAP / 2 if top else 0
-            boxes += [b for b in self._detect_tile(tile, top) if keep_from <= (b[1] + b[3]) / 2 < keep_to]
-            if top + DET_MAX_SIDE >= h:
-                break
-        return sorted(boxes, key=lambda b: (b[1], b[0]))
+        return detect_in_tiles(_bgr(image), DET_MAX_SIDE, DET_OVERLAP, self._detect_tile)
 
-    def _detect_tile(self, image: np.ndarray, top: int) -> list[BBox]:
+    def _detect_tile(self, image: np.ndarray) -> list[BBox]:
         detector = self._detector
         with self._lock:
             result = detector.predict(image, max_side_limit=DET_MAX_SIDE)[0]
-        out = []
-        for quad in result["dt_polys"]:
-            quad = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
-            x0, y0 = quad.min(axis=0)
-            x1, y1 = quad.max(axis=0)
-            out.append((float(x0), float(y0) + top, float(x1), float(y1) + top))
-        return sorted(out, key=lambda b: (b[1], b[0]))
+        return [quad_box(q) for q in result["dt_polys"]]
 
     # ------------------------------------------------------------ recognition
     def recognise(self, crops: Sequence[np.ndarray], charset: str | None = None) -> list[Reading]:

@@ -48,6 +48,9 @@ def blocks_of(pages: list[ScannedPage]) -> list[TextBlock | TablePart]:
 
 
 def document_from_scans(source: SourceInfo, pages: list[ScannedPage], warnings: list[str], n_pages: int) -> Document:
+    if not pages:
+        raise ReaderError("corrupt", f"{source.name}: none of its {n_pages} page(s) could be decoded"
+                          + (f" ({'; '.join(warnings[:3])})" if warnings else ""))
     if not any(page.items for page in pages):
         raise ReaderError("empty", f"{source.name}: OCR found no text on any of its {n_pages} page(s)"
                           + (f" ({'; '.join(warnings[:3])})" if warnings else ""))
