@@ -199,7 +199,7 @@ def test_migrate_creates_tables_and_indexes(store: OperationalStore) -> None:
     }
     assert {"ix_fields_field_id", "ix_reports_year", "ix_review_queue_state"} <= indexes
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
     store.migrate()  # a second upgrade is a no-op
 
 
@@ -324,6 +324,15 @@ def test_needs_review_field_lands_in_queue(store: OperationalStore) -> None:
     assert item.reasons == ["blank cell", "rule requests.balance.natural_person fails"]
     assert (item.field.sha256, item.field.year, item.field.suggestion) == (SHA_2021, 2023, 0)
     assert item.field.row_label == "二、上年结转政府信息公开申请数量"
+
+
+def test_review_item_carries_the_scanned_cell_image(store: OperationalStore) -> None:
+    result = gov_2021_result()
+    png = b"\x89PNG\r\n\x1a\n cell pixels"
+    result.reports[0].crops = {NEEDS_REVIEW_ID: png}
+    store.save_result(result)
+    (item,) = store.open_review_items()
+    assert item.crop_png == png
 
 
 def test_apply_correction_sets_value_keeps_raw(store: OperationalStore) -> None:
