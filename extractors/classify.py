@@ -16,8 +16,10 @@ TITLE_SCAN_BLOCKS = 8
 
 def report_title(segment: Segment) -> re.Match[str] | None:
     title = re.compile(load_patterns()["report_title"])
-    for block in segment.text_blocks()[:TITLE_SCAN_BLOCKS]:
-        match = title.search(nfkc(block.text))
+    blocks = [nfkc(b.text) for b in segment.text_blocks()[:TITLE_SCAN_BLOCKS + 1]]
+    for text, following in zip(blocks, [*blocks[1:], ""]):
+        # A long title wraps: '…年度报' on one line, '告' on the next.
+        match = title.search(text) or (title.search(text + following) if following else None)
         if match:
             return match
     return None

@@ -12,13 +12,13 @@ from .report import (
     TemplateId,
     UnmappedCell,
 )
-from .scan import GridCell, GridTable, OcrLine
+from .scan import GridCell, GridTable, OcrLine, PageRegion
 from .template import ColumnSpec, RowSpec, RuleSpec, TableSpec, Template, Thresholds
 
 __all__ = [
     "BBox", "Block", "Cell", "CellSource", "Document", "Page", "SourceInfo", "Table", "TextBlock",
     "SCHEMA", "CheckResult", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
-    "GridCell", "GridTable", "OcrLine",
+    "GridCell", "GridTable", "OcrLine", "PageRegion",
     "ColumnSpec", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",
 ]

