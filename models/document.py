@@ -74,12 +74,22 @@ class SourceInfo(BaseModel):
     size_bytes: int | None = None
 
 
+class PageRegion(BaseModel):
+    """A layout region of a page image: what kind of content lies where, and who said so."""
+
+    type: Literal["title", "text", "table", "figure", "other"]
+    bbox: BBox
+    score: Confidence
+    source: Literal["cdla", "rules"] = Field(description="cdla: the layout model; rules: a ruled grid (exact)")
+
+
 class Page(BaseModel):
     number: int = Field(ge=1)
     width: float | None = None
     height: float | None = None
     ocr: bool = Field(default=False, description="read by OCR from an image; sizes are pixels")
     notes: list[str] = Field(default_factory=list, description="what normalisation did (rotation, skew, seal)")
+    regions: list[PageRegion] = Field(default_factory=list, description="layout regions of an OCR'd page")
 
 
 class Document(BaseModel):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .document import BBox, Confidence
+from .document import BBox, Confidence, PageRegion  # noqa: F401  (PageRegion: re-exported)
 
 
 class OcrLine(BaseModel):
@@ -46,12 +46,3 @@ class GridTable(BaseModel):
     @property
     def n_cols(self) -> int:
         return max(len(self.col_lines) - 1, 0)
-
-
-class PageRegion(BaseModel):
-    """A layout region of a page image: what kind of content lies where, and who said so."""
-
-    type: Literal["title", "text", "table", "figure", "other"]
-    bbox: BBox
-    score: Confidence
-    source: Literal["cdla", "rules"] = Field(description="cdla: the layout model; rules: a ruled grid (exact)")

@@ -268,7 +268,7 @@ class PdfTextReader:
             scanned, more, _ = read_page_images(pdf_pages(path, image_numbers))
             warnings_ += more
             blocks += blocks_of(scanned)
-            pages += [Page(number=p.number, width=p.width, height=p.height, ocr=True, notes=p.notes) for p in scanned]
+            pages += [p.to_page() for p in scanned]
         if not any(isinstance(b, TablePart) or b.text for b in blocks):
             raise ReaderError("empty", f"{path.name}: no text found on any page, by its text layer or by OCR")
         ordered = sorted(blocks, key=lambda b: (b.page or 0, b.bbox[1] if b.bbox else 0.0))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gongkai.models import Document, Page, SourceInfo, TextBlock
+from gongkai.models import Document, SourceInfo, TextBlock
 
 from ..ocr import OcrBackend, default_backend
 from ..tablejoin import TablePart, join_across_pages
@@ -57,7 +57,7 @@ def document_from_scans(source: SourceInfo, pages: list[ScannedPage], warnings: 
     blocks = [b.to_table() if isinstance(b, TablePart) else b for b in blocks_of(pages)]
     doc = Document(
         source=source.model_copy(update={"pages": n_pages}),
-        pages=[Page(number=p.number, width=p.width, height=p.height, ocr=True, notes=p.notes) for p in pages],
+        pages=[p.to_page() for p in pages],
         blocks=blocks,
         warnings=warnings,
     )

@@ -1,4 +1,4 @@
-"""One page image to text blocks and tables: normalise, find grids, OCR, fill the cells."""
+"""One page image to text blocks and tables: normalise, detect lines, find grids and layout regions, OCR, fill the cells."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from gongkai.models import BBox, Cell, GridTable, TextBlock
+from gongkai.models import BBox, Cell, GridTable, Page, PageRegion, TextBlock
 
 from ..ocr.base import OcrBackend, Reading, crop
 from ..tablejoin import TablePart
 from .cells import add_ink_boxes, assign_lines, group_lines, read_cells, to_cell
 from .grid import find_grids
+from .layout import detect_layout, regions, unruled_tables
 from .normalise import normalise_page
 
 EDGE_TOLERANCE_FRACTION = 0.012  # of the page width: column rules of two pages' table parts agree within this
@@ -33,6 +34,11 @@ class ScannedPage:
     image: np.ndarray  # the normalised grayscale page: the space of every bbox it yields
     items: list[TextBlock | TablePart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    regions: list[PageRegion] = field(default_factory=list)
+
+    def to_page(self) -> Page:
+        return Page(number=self.number, width=self.width, height=self.height, ocr=True, notes=self.notes,
+                    regions=self.regions)
 
 
 def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPage:
@@ -47,8 +53,11 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
         gray, bgr = cv2.rotate(gray, cv2.ROTATE_180), cv2.rotate(bgr, cv2.ROTATE_180)
         boxes = [_turned(b, gray.shape[1], gray.shape[0]) for b in boxes]
         notes.append("turned 180° (the text read upside down)")
-    page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes)
     grids = find_grids(gray)
+    layout = detect_layout(bgr)
+    notes += [f"a table without ruling lines at {tuple(round(v) for v in box)}: read as text lines, "
+              "not as a grid" for box in unruled_tables(layout, grids)]
+    page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes, regions=regions(layout, grids))
     tables, outside = assign_lines(grids, boxes)
     add_ink_boxes(tables, gray)
     read_cells(tables, bgr, backend)
