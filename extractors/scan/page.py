@@ -13,6 +13,7 @@ from ..tablejoin import TablePart
 from .cells import add_ink_boxes, assign_lines, group_lines, read_cells, to_cell
 from .grid import find_grids
 from .layout import detect_layout, regions, unruled_tables
+from .wired import wired_grid
 from .normalise import normalise_page
 
 EDGE_TOLERANCE_FRACTION = 0.012  # of the page width: column rules of two pages' table parts agree within this
@@ -55,8 +56,16 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
         notes.append("turned 180° (the text read upside down)")
     grids = find_grids(gray)
     layout = detect_layout(bgr)
-    notes += [f"a table without ruling lines at {tuple(round(v) for v in box)}: read as text lines, "
-              "not as a grid" for box in unruled_tables(layout, grids)]
+    for box in unruled_tables(layout, grids):
+        # The lattice found no rules where the layout model sees a table: faint or broken
+        # rules the wired-table-rec model may still see. Otherwise the cells stay text lines.
+        modelled = wired_grid(bgr, box)
+        if modelled is not None:
+            grids.append(modelled)
+            notes.append(f"table at {tuple(round(v) for v in box)}: structure from the wired-table model")
+        else:
+            notes.append(f"a table without ruling lines at {tuple(round(v) for v in box)}: read as text lines")
+    grids.sort(key=lambda g: g.bbox[1])
     page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes, regions=regions(layout, grids))
     tables, outside = assign_lines(grids, boxes)
     add_ink_boxes(tables, gray)
