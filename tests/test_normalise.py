@@ -249,7 +249,7 @@ def test_rotate_bound_turns_clockwise_and_fills_white():
 def test_coarse_orientation_from_structure_alone(which, turn):
     rotation = coarse_orientation(gray(turned(page(which), turn, skew=2.7)))
     assert rotation % 180 == turn % 180  # quarter turns are told from structure
-    assert rotation in (0, 90)  # without a scorer there is no half turn
+    assert rotation in (0, 90)  # a half turn cannot be told from structure
 
 
 def test_screenshot_is_left_as_it_is():
@@ -315,32 +315,37 @@ def _cpu_seconds(fn, *args) -> float:
     return time.process_time() - start
 
 
-# --- orientation with the OCR scorer ---------------------------------------------------
+# --- half turns: decided on the page's text lines by OCR (page.upside_down) --------------
 
 
 @pytest.fixture(scope="module")
-def ocr_score():
-    from rapidocr import RapidOCR
+def backend():
+    from gongkai.extractors.ocr import default_backend
 
-    engine = RapidOCR(params={"Global.use_cls": False, "Global.log_level": "error"})
+    return default_backend()
 
-    def score(img: np.ndarray) -> float:
-        r = engine(img)
-        return float(np.mean(r.scores)) if r.scores else 0.0
 
-    return score
+def _page_text(result) -> str:
+    return "".join(item.text for item in result.items if hasattr(item, "text")) + "".join(
+        c.text for item in result.items if hasattr(item, "cells") for c in item.cells)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("which", (TABLE_PAGE, TEXT_PAGE))
 @pytest.mark.parametrize("turn", (0, 90, 180, 270))
-def test_coarse_orientation_with_the_ocr_scorer(ocr_score, which, turn):
-    assert coarse_orientation(gray(turned(page(which, 150), turn, skew=-1.8)), ocr_score) == turn
+def test_read_page_turns_every_quarter_upright(backend, which, turn):
+    from gongkai.extractors.scan.page import read_page
+
+    result = read_page(1, turned(page(which, 150), turn, skew=-1.8), backend)
+    assert ("turned 180° (the text read upside down)" in result.notes) == (turn >= 180)
+    assert "政府信息公开" in _page_text(result)  # read upright: the words come out
 
 
 @pytest.mark.slow
-def test_normalise_page_turns_an_upside_down_scan(ocr_score):
-    result = normalise_page(scan_like(turned(page(MIXED_PAGE, 150), 180, skew=1.1)), ocr_score)
-    assert result.rotation == 180
-    assert result.skew == pytest.approx(1.1, abs=0.15)
-    assert "rotated 180°" in result.notes
+def test_read_page_turns_an_upside_down_scan(backend):
+    from gongkai.extractors.scan.page import read_page
+
+    result = read_page(1, scan_like(turned(page(MIXED_PAGE, 150), 180, skew=1.1)), backend)
+    assert "turned 180° (the text read upside down)" in result.notes
+    assert any(note.startswith("deskewed by") for note in result.notes)
+    assert "政府信息公开" in _page_text(result)

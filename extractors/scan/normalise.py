@@ -2,21 +2,19 @@
 
 Scans arrive with red seals printed over the figures, shadows, a few degrees of skew and
 sometimes a quarter or half turn; screenshots arrive clean. `normalise_page` removes the
-seal, evens the background, turns the page upright and levels it, so that later stages
-can look for straight black rules on white paper. Every estimate is made on a downscaled
+seal, evens the background, turns a sideways page and levels it, so that later stages
+can look for straight black rules on white paper. Whether a page is upside down cannot be
+seen from its structure: page.upside_down decides that from OCR of the page's text lines. Every estimate is made on a downscaled
 copy; the full-resolution image is warped once.
 
 Angles are clockwise in degrees as the image is displayed (y down), like `rotation`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-
-Scorer = Callable[[np.ndarray], float]  # mean OCR confidence of an image's text: higher reads better
 
 # Red seal: OpenCV hue runs 0-180 and red wraps around 0, so red is hue <= SEAL_HUE or
 # >= 180 - SEAL_HUE. Seal ink is saturated; JPEG noise on grey paper and black text is not.
@@ -49,12 +47,6 @@ LINE_EMS = 2.5  # a smeared run this many characters long is a line of text
 SIDEWAYS_RATIO = 3.0  # vertical line share must beat the horizontal one this many times...
 SIDEWAYS_MIN_SHARE = 0.25  # ...and be this large, before the page is called sideways
 
-# Mean OCR confidence a half turn must win by: upright samples scored 0.97-1.0, upside-down 0-0.87.
-UPRIGHT_MARGIN = 0.1
-N_BANDS = 4  # text lines shown to the upright scorer
-LINE_HEIGHT_EMS = (0.6, 1.8)  # a body-text line's height in character sizes
-BAND_PAD_EMS = 0.4  # white kept above and below a line
-BAND_WIDTH_EMS = 12  # band width in character sizes: about a dozen characters
 
 
 @dataclass
@@ -69,8 +61,8 @@ class NormalisedPage:
     notes: list[str] = field(default_factory=list)
 
 
-def normalise_page(image: np.ndarray, upright_score: Scorer | None = None) -> NormalisedPage:
-    """Seal off, upright and level, background even; one full-resolution warp."""
+def normalise_page(image: np.ndarray) -> NormalisedPage:
+    """Seal off, quarter turn undone and level, background even; one full-resolution warp."""
     grey_in = image.ndim == 2 or image.shape[2] == 1
     color, seal = (image, 0.0) if grey_in else remove_red_seal(image)
     raw = _grey(color)
@@ -78,7 +70,7 @@ def normalise_page(image: np.ndarray, upright_score: Scorer | None = None) -> No
     level = even_background(small)  # estimates need an even background only on the small copy
     skew = _skew(_ink(level))
     skew = skew if abs(skew) >= SKEW_APPLY_MIN else 0.0
-    rotation = _orientation(raw, level, skew, upright_score)
+    rotation = _orientation(level, skew)
     if grey_in:  # warp one channel, not three
         turned = rotate_bound(raw, rotation - skew)
         color = cv2.cvtColor(turned, cv2.COLOR_GRAY2BGR)
@@ -140,12 +132,10 @@ def rotate_bound(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255, 255))
 
 
-def coarse_orientation(gray: np.ndarray, upright_score: Scorer | None = None) -> int:
-    """Clockwise quarter turns (0/90/180/270) that make the page upright."""
-    gray = _grey(gray)
-    small = even_background(_downscale(gray))
-    skew = _skew(_ink(small))
-    return _orientation(gray, small, skew, upright_score)
+def coarse_orientation(gray: np.ndarray) -> int:
+    """Clockwise quarter turn (0 or 90) that makes the page's text lines run across."""
+    small = even_background(_downscale(_grey(gray)))
+    return _orientation(small, _skew(_ink(small)))
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -246,8 +236,8 @@ def _peakedness(ys: np.ndarray, xs: np.ndarray, degrees: float, bin_px: float, o
     return total
 
 
-def _orientation(gray: np.ndarray, small: np.ndarray, skew: float, scorer: Scorer | None) -> int:
-    """Quarter turn from structure (which way text lines run), half turn from the scorer."""
+def _orientation(small: np.ndarray, skew: float) -> int:
+    """Quarter turn from structure: which way the text lines run."""
     # the grey copy is levelled, not its ink, so that thin rules stay unbroken
     text = _text_only(_ink(small if skew == 0 else rotate_bound(small, -skew)))
     em = _em(text)
@@ -255,15 +245,7 @@ def _orientation(gray: np.ndarray, small: np.ndarray, skew: float, scorer: Score
         return 0
     k, length = max(2, int(round(SMEAR_EMS * em))), max(4, int(LINE_EMS * em))
     across, down = _line_share(text, k, length), _line_share(np.ascontiguousarray(text.T), k, length)
-    base = 90 if down >= SIDEWAYS_RATIO * across and down >= SIDEWAYS_MIN_SHARE else 0
-    if scorer is None:
-        return base
-    upright = rotate_bound(text, base)
-    sample = _band_sample(gray, upright, base - skew, em)
-    if sample is None:
-        return base
-    margin = UPRIGHT_MARGIN if base == 0 else 0.0  # a sideways page is as likely either way
-    return base + 180 if scorer(rotate_bound(sample, 180)) > scorer(sample) + margin else base
+    return 90 if down >= SIDEWAYS_RATIO * across and down >= SIDEWAYS_MIN_SHARE else 0
 
 
 def _text_only(ink: np.ndarray) -> np.ndarray:
@@ -287,40 +269,6 @@ def _line_share(text: np.ndarray, k: int, length: int) -> float:
     smeared = cv2.morphologyEx(text, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8))
     runs = cv2.morphologyEx(smeared, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
     return np.count_nonzero(runs & text) / max(1, np.count_nonzero(text))
-
-
-def _band_sample(gray: np.ndarray, upright: np.ndarray, degrees: float, em: float) -> np.ndarray | None:
-    """The densest text lines of the small upright copy, cut from the full-size page and stacked:
-    a few lines read by OCR cost far less than the page."""
-    m, (full_width, _) = _rotation(gray.shape, degrees)
-    scale = full_width / upright.shape[1]
-    crops = []
-    for x0, y0, x1, y1 in _dense_bands(upright, em):
-        m_crop = m.copy()
-        m_crop[:, 2] -= (x0 * scale, y0 * scale)
-        size = (int((x1 - x0) * scale), int((y1 - y0) * scale))
-        crops.append(cv2.warpAffine(gray, m_crop, size, flags=cv2.INTER_LINEAR, borderValue=255))
-    if not crops:
-        return None
-    width, gap = max(c.shape[1] for c in crops), int(em * scale)
-    rows = [np.pad(c, ((gap, 0), (0, width - c.shape[1])), constant_values=255) for c in crops]
-    return np.vstack(rows + [np.full((gap, width), 255, np.uint8)])
-
-
-def _dense_bands(text: np.ndarray, em: float) -> list[tuple[int, int, int, int]]:
-    """Boxes around the N_BANDS inkiest body-text lines, each cut to its inkiest stretch."""
-    ink_rows = np.count_nonzero(text, axis=1) > 0
-    edges = np.flatnonzero(np.diff(np.r_[0, ink_rows.view(np.int8), 0]))
-    width, pad = min(text.shape[1], max(8, int(BAND_WIDTH_EMS * em))), int(BAND_PAD_EMS * em) + 1
-    found = []
-    for top, bottom in zip(edges[::2], edges[1::2]):
-        if not LINE_HEIGHT_EMS[0] * em <= bottom - top <= LINE_HEIGHT_EMS[1] * em:
-            continue  # a title, a sliver or two lines run together
-        cols = np.convolve(np.count_nonzero(text[top:bottom], axis=0), np.ones(width), mode="valid")
-        x0 = int(np.argmax(cols))
-        found.append((cols[x0], (x0, max(0, top - pad), x0 + width, min(text.shape[0], bottom + pad))))
-    found.sort(key=lambda f: -f[0])
-    return [box for _, box in found[:N_BANDS]]
 
 
 def _notes(rotation: int, skew: float, seal: float, small: np.ndarray) -> list[str]:
