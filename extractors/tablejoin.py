@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from gongkai.models import BBox, Cell, Table, TextBlock
 
-from .text import collapse_spaces as collapse
-from .text import is_number_text as is_value
+from .text import collapse_spaces
+from .text import is_number_text
 
 # A table runs on when it ends in the bottom part of its page and the next page
 # opens with a table. The bottom allowance is wide: rows that cannot break (tall
@@ -98,14 +98,14 @@ def _merge_split_cells(upper: list[Cell], lower: list[Cell], boundary: int) -> l
     on one side, whose rows hold numbers. Header cells (no numbers in their rows),
     single-row cells and numbers themselves are rows of their own.
     """
-    value_rows = {c.row for c in upper if is_value(c.text)}
+    value_rows = {c.row for c in upper if is_number_text(c.text)}
     bottoms = {(c.col, c.col_span): c for c in upper if c.row + c.row_span == boundary}
     kept = []
     for cell in lower:
         above = bottoms.get((cell.col, cell.col_span)) if cell.row == boundary else None
         if above is not None and _is_cut_label(above, cell, value_rows):
             above.row_span += cell.row_span
-            above.text = collapse(f"{above.text} {cell.text}")
+            above.text = collapse_spaces(f"{above.text} {cell.text}")
             continue
         kept.append(cell)
     return kept
@@ -113,7 +113,7 @@ def _merge_split_cells(upper: list[Cell], lower: list[Cell], boundary: int) -> l
 
 def _is_cut_label(above: Cell, below: Cell, value_rows: set[int]) -> bool:
     return ((above.row_span > 1 or below.row_span > 1)
-            and not is_value(above.text) and not is_value(below.text)
+            and not is_number_text(above.text) and not is_number_text(below.text)
             and any(r in value_rows for r in range(above.row, above.row + above.row_span)))
 
 

@@ -18,7 +18,7 @@ from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 from gongkai.models.document import CellSource
 
 from .base import ReaderError, check_file_size
-from .txt import collapse
+from ..text import collapse_spaces
 
 MAX_DOCX_BYTES = 200 * 1024 * 1024
 MAX_XML_BYTES = 512 * 1024 * 1024  # uncompressed document.xml: a guard against zip bombs
@@ -54,7 +54,7 @@ def _children(el: _Element) -> list[_Element]:
 
 def paragraph_text(p: _Element) -> str:
     parts = [node.text or "" if node.tag == qn("w:t") else " " for node in _TEXT_NODES(p)]
-    return collapse("".join(parts))
+    return collapse_spaces("".join(parts))
 
 
 def _prop(el: _Element, *path: str) -> _Element | None:
@@ -89,7 +89,7 @@ def _cell_text(tc: _Element, grid: _Grid) -> str:
             texts.append(paragraph_text(child))
         elif child.tag == _TBL:
             grid.nested.append(child)
-    return collapse(" ".join(texts))
+    return collapse_spaces(" ".join(texts))
 
 
 def _place_row(tr: _Element, r: int, grid: _Grid) -> None:

@@ -17,7 +17,8 @@ from lxml.html import HtmlElement
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
 from .base import ReaderError
-from .txt import collapse, decode_bytes, load_bytes
+from ..text import collapse_spaces
+from .txt import decode_bytes, load_bytes
 
 # Whole subtrees that never hold report content. <form> itself is NOT here:
 # ASP.NET sites wrap the entire page body in one <form>.
@@ -98,7 +99,7 @@ def cell_text(el: HtmlElement) -> str:
     parts.append(el.text or "")
     for child in el:
         visit(child)
-    return collapse("".join(parts))
+    return collapse_spaces("".join(parts))
 
 
 def _is_layout(rows: list[list[HtmlElement]]) -> bool:
@@ -147,7 +148,7 @@ class _Walker:
         self._buffer: list[str] = []
 
     def flush(self) -> None:
-        text = collapse("".join(self._buffer))
+        text = collapse_spaces("".join(self._buffer))
         self._buffer = []
         if text:
             self.blocks.append(TextBlock(text=text))
@@ -201,7 +202,7 @@ def _parse(text: str, name: str) -> HtmlElement:
 
 def _title_block(root: HtmlElement, blocks: list[TextBlock | Table]) -> Iterator[TextBlock]:
     """The <title>, unless the body already says it (sites repeat it as the first heading)."""
-    title = collapse(root.findtext(".//title") or "")
+    title = collapse_spaces(root.findtext(".//title") or "")
     body_text = "\n".join(b.text for b in blocks if isinstance(b, TextBlock))
     if title and title not in body_text:
         yield TextBlock(text=title)

@@ -24,11 +24,10 @@ import pypdfium2.raw as pdfium_c
 
 from gongkai.models import BBox, Cell, Document, Page, SourceInfo, TextBlock
 
-from ..tablejoin import TablePart, join_across_pages
-
 from ..scan.textlayer import usable_text_layer
+from ..tablejoin import TablePart, join_across_pages
+from ..text import collapse_spaces
 from .base import ReaderError, check_file_size
-from .txt import collapse
 
 if TYPE_CHECKING:  # camelot itself is imported lazily (see _camelot_pages)
     from camelot.core import Table as CamelotTable
@@ -179,7 +178,7 @@ def _convert_table(ct: CamelotTable, scan: _PageScan) -> TablePart:
             rs, cs = _extent(ct, r, c, seen)
             region = [(rr, cc) for rr in range(r, r + rs) for cc in range(c, c + cs) if (rr, cc) not in seen]
             seen.update(region)
-            text = collapse(" ".join(ct.cells[rr][cc].text for rr, cc in region))
+            text = collapse_spaces(" ".join(ct.cells[rr][cc].text for rr, cc in region))
             first, last = ct.cells[r][c], ct.cells[r + rs - 1][c + cs - 1]
             bbox = (first.x1, scan.top - first.y2, last.x2, scan.top - last.y1)
             cells.append(Cell(row=r, col=c, row_span=rs, col_span=cs, text=text, bbox=bbox,
@@ -213,7 +212,7 @@ def _lines(scan: _PageScan, areas: list[BBox]) -> list[TextBlock]:
 
 def _line_block(chars: list[_Char], page: int) -> list[TextBlock]:
     boxes = [c.box for c in chars if c.box is not None]
-    text = collapse("".join(c.text for c in chars))
+    text = collapse_spaces("".join(c.text for c in chars))
     if not boxes or not text:
         return []
     bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))

@@ -16,8 +16,8 @@ import charset_normalizer
 
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
-from ..text import collapse_spaces as collapse
-from ..text import is_number_text as is_value
+from ..text import collapse_spaces
+from ..text import is_number_text
 from .base import ReaderError, check_file_size
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a report transcription is kilobytes; beyond this is not a report
@@ -130,7 +130,7 @@ def _split_pipes(line: str) -> list[str]:
         s = s[1:]
     if s.endswith("|"):
         s = s[:-1]
-    return [collapse(part) for part in s.split("|")]
+    return [collapse_spaces(part) for part in s.split("|")]
 
 
 # ---------------------------------------------------------------- segments
@@ -158,7 +158,7 @@ def _scan_tab_run(lines: list[str], i: int) -> _Segment:
             continue
         if not (_is_tab_row(line) or _has_leading_tab(line)):
             break
-        seg.rows.append([collapse(c) for c in line.rstrip("\r\n").split("\t")])
+        seg.rows.append([collapse_spaces(c) for c in line.rstrip("\r\n").split("\t")])
         j += 1
         seg.end = j
     return seg
@@ -249,7 +249,7 @@ def _stream_runs(lines: list[str], lo: int, hi: int) -> list[tuple[int, int]]:
         start = j
         while j < hi and (lines[j].strip() == "" or _is_stream_line(lines[j])):
             j += 1
-        values = [k for k in range(start, j) if lines[k].strip() and is_value(lines[k])]
+        values = [k for k in range(start, j) if lines[k].strip() and is_number_text(lines[k])]
         if len(values) >= STREAM_MIN_VALUES:
             # Lines after the last value cannot be labels of a value (labels come
             # first in a stream): they are the next section's heading, so text.
@@ -277,13 +277,13 @@ def _fallback_text(rows: list[list[str]]) -> list[TextBlock]:
 
 
 def _stream_table(lines: list[str]) -> Table:
-    texts = [collapse(s) for s in lines if s.strip()]
+    texts = [collapse_spaces(s) for s in lines if s.strip()]
     cells = [Cell(row=i, col=0, text=t, source="txt") for i, t in enumerate(texts)]
     return Table(cells=cells, n_rows=len(cells), n_cols=1, grid=False)
 
 
 def _text_blocks(lines: list[str]) -> list[TextBlock]:
-    return [TextBlock(text=collapse(s)) for s in lines if s.strip()]
+    return [TextBlock(text=collapse_spaces(s)) for s in lines if s.strip()]
 
 
 def _plain_stretch(lines: list[str], lo: int, hi: int) -> list[TextBlock | Table]:

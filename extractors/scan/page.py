@@ -49,7 +49,7 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
     norm = normalise_page(image)  # quarter turns from the page's structure; upside down is decided below
     gray, notes = norm.image, list(norm.notes)
     bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
-    boxes = detect_lines(backend, bgr)
+    boxes = detect_lines(backend, bgr, _printed_area(gray))
     if upside_down(backend, bgr, boxes):
         gray, bgr = cv2.rotate(gray, cv2.ROTATE_180), cv2.rotate(bgr, cv2.ROTATE_180)
         boxes = [_turned(b, gray.shape[1], gray.shape[0]) for b in boxes]
@@ -76,10 +76,10 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
     return page
 
 
-def detect_lines(backend: OcrBackend, image: np.ndarray) -> list[BBox]:
-    """Text line boxes, found within the page's printed area on a copy shrunk to DET_SCALE_WIDTH:
+def detect_lines(backend: OcrBackend, image: np.ndarray, area: BBox) -> list[BBox]:
+    """Text line boxes, found within the page's printed `area` on a copy shrunk to DET_SCALE_WIDTH:
     detection cost grows with area, and margins and blank half-pages hold nothing to find."""
-    x0, y0, x1, y1 = _printed_area(image)
+    x0, y0, x1, y1 = (int(v) for v in area)
     scale = min(1.0, DET_SCALE_WIDTH / image.shape[1])
     area = image[y0:y1, x0:x1]
     small = area if scale == 1.0 else cv2.resize(area, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -87,9 +87,8 @@ def detect_lines(backend: OcrBackend, image: np.ndarray) -> list[BBox]:
             for bx0, by0, bx1, by1 in backend.detect(small)]
 
 
-def _printed_area(image: np.ndarray) -> tuple[int, int, int, int]:
+def _printed_area(gray: np.ndarray) -> BBox:
     """The box around everything darker than paper, with a margin; the whole page if nothing is."""
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     step = 4
     rows, cols = np.nonzero(gray[::step, ::step] < 160)
     h, w = gray.shape
