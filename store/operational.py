@@ -121,17 +121,18 @@ fields = sa.Table(
     sa.CheckConstraint("status IN ('accepted', 'needs_review', 'corrected')", name="status"),
 )
 
+def _report_fk() -> sa.Column:
+    """The indexed link from a report's child rows to it; they go when the report goes."""
+    return sa.Column(
+        "report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
 unmapped = sa.Table(
     "unmapped",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "report_id",
-        sa.Integer,
-        sa.ForeignKey("reports.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _report_fk(),
     sa.Column("table_id", sa.Text),
     sa.Column("row_label", sa.Text),
     sa.Column("col_label", sa.Text),
@@ -143,13 +144,7 @@ checks = sa.Table(
     "checks",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "report_id",
-        sa.Integer,
-        sa.ForeignKey("reports.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _report_fk(),
     sa.Column("rule", sa.Text, nullable=False),
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
