@@ -15,6 +15,7 @@ from gongkai.models import BBox, OcrLine
 
 NUMERIC_CHARSET = "0123456789.,+-%万元"
 """What a numeric table cell may hold; a reading constrained to it is the digits-aware pass."""
+VERTICAL_RATIO = 2.2  # a text box this many times taller than wide is set vertically
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,41 @@ def read_lines(backend: OcrBackend, image: np.ndarray) -> list[OcrLine]:
 def to_line(box: BBox, reading: Reading) -> OcrLine:
     return OcrLine(bbox=box, text=reading.text, confidence=round(reading.confidence, 4),
                    char_confidences=[round(c, 4) for c in reading.char_confidences])
+
+
+class BoxReader:
+    """The readings of one page image's line boxes, each box read once.
+
+    Lines read to decide which way up a page is are read again neither as text nor as
+    cells. Every box is read with the digits-aware pass too: which boxes are table
+    cells is not known when the first are read, and the constrained decode of the same
+    pass costs little.
+    """
+
+    def __init__(self, backend: OcrBackend, image: np.ndarray) -> None:
+        self.backend, self.image = backend, image
+        self._known: dict[BBox, Reading] = {}
+
+    def read(self, boxes: Sequence[BBox]) -> list[Reading]:
+        missing = [b for b in dict.fromkeys(boxes) if b not in self._known]
+        if missing:
+            readings = self.backend.recognise([line_image(self.image, b) for b in missing], NUMERIC_CHARSET)
+            self._known.update(zip(missing, readings))
+        return [self._known[b] for b in boxes]
+
+
+def line_image(image: np.ndarray, box: BBox) -> np.ndarray:
+    """The crop of one text line; a vertical one (a tall label cell set one character per line)
+    is cut into character squares laid side by side, as the recogniser reads left to right."""
+    piece = crop(image, box)
+    h, w = piece.shape[:2]
+    if w == 0 or h < VERTICAL_RATIO * w:
+        return piece
+    n = max(1, round(h / w))
+    step = h / n
+    squares = [piece[int(i * step):int((i + 1) * step)] for i in range(n)]
+    height = min(s.shape[0] for s in squares)
+    return np.hstack([s[:height] for s in squares])
 
 
 def crop(image: np.ndarray, box: BBox) -> np.ndarray:

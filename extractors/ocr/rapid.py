@@ -37,8 +37,11 @@ class RapidOcrBackend:
     name = "rapidocr"
 
     def __init__(self, det_model_path: str | None = None, rec_model_path: str | None = None) -> None:
+        # rapidocr's detector enlarges an image until its short side is 736 px: a half page or
+        # a wide strip would cost as much as a full page. The pipeline scales pages itself.
         self._params: dict[str, Any] = {"Global.use_cls": False, "Global.log_level": "error",
-                                        "Global.max_side_len": DET_TILE}
+                                        "Global.max_side_len": DET_TILE,
+                                        "Det.limit_type": "max", "Det.limit_side_len": DET_TILE}
         if det_model_path:
             self._params["Det.model_path"] = det_model_path
         if rec_model_path:
@@ -78,17 +81,23 @@ class RapidOcrBackend:
     def recognise(self, crops: Sequence[np.ndarray], charset: str | None = None) -> list[Reading]:
         sessions, characters = self._recogniser
         allowed = _allowed_mask(characters, charset)
+        out: list[Reading] = [Reading("", ())] * len(crops)
+        # Widest crops first, each session taking the next one as it comes free: both cores
+        # stay busy to the end instead of one waiting on the other's long lines.
+        queue = iter(sorted(range(len(crops)), key=lambda i: -_rec_width(crops[i])))
+        taking = threading.Lock()
 
-        def read_share(k: int) -> list[tuple[int, Reading]]:
+        def read_queue(k: int) -> None:
             session, name = sessions[k], sessions[k].get_inputs()[0].name
-            return [(i, _read(session, name, crops[i], characters, allowed)) for i in range(k, len(crops), len(sessions))]
+            while True:
+                with taking:
+                    i = next(queue, None)
+                if i is None:
+                    return
+                out[i] = _read(session, name, crops[i], characters, allowed)
 
         with ThreadPoolExecutor(len(sessions)) as pool:
-            shares = list(pool.map(read_share, range(len(sessions))))
-        out: list[Reading] = [Reading("", ())] * len(crops)
-        for share in shares:
-            for i, reading in share:
-                out[i] = reading
+            list(pool.map(read_queue, range(len(sessions))))
         return out
 
 
@@ -107,21 +116,26 @@ def _bundled_model_dir() -> Path:
     return Path(rapidocr.__file__).parent / "models"
 
 
+def _rec_width(crop: np.ndarray) -> int:
+    """The width the recogniser reads `crop` at (its cost grows with it)."""
+    h, w = crop.shape[:2]
+    return min(max(MIN_REC_WIDTH, math.ceil(REC_HEIGHT * w / max(h, 1))), REC_HEIGHT * MAX_REC_RATIO)
+
+
 def _prepare(crop: np.ndarray) -> np.ndarray:
     if crop.ndim == 2:
         crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
-    h, w = crop.shape[:2]
-    width = min(max(MIN_REC_WIDTH, math.ceil(REC_HEIGHT * w / h)), REC_HEIGHT * MAX_REC_RATIO)
+    width = _rec_width(crop)
     resized = cv2.resize(crop, (width, REC_HEIGHT)).astype(np.float32)
     normed = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
     return normed[np.newaxis].astype(np.float32)
 
 
 def _allowed_mask(characters: list[str], charset: str | None) -> np.ndarray | None:
+    """The class indices a reading limited to `charset` may use (the CTC blank always)."""
     if charset is None:
         return None
-    mask = np.array([i == 0 or c in charset for i, c in enumerate(characters)])
-    return mask
+    return np.array([i for i, c in enumerate(characters) if i == 0 or c in charset])
 
 
 def _decode(probs: np.ndarray, characters: list[str], allowed: np.ndarray | None) -> Reading:
@@ -131,11 +145,13 @@ def _decode(probs: np.ndarray, characters: list[str], allowed: np.ndarray | None
     character's confidence is its probability renormalised over the allowed classes: a
     digit that wins only because the text it really is was forbidden stays weak.
     """
+    classes = np.arange(probs.shape[1])
     if allowed is not None:
-        probs = np.where(allowed, probs, 0.0)
+        classes, probs = allowed, probs[:, allowed]
         probs = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-9)
-    best = probs.argmax(axis=1)
-    conf = probs.max(axis=1)
+    picked = probs.argmax(axis=1)
+    best = classes[picked]
+    conf = probs[np.arange(len(picked)), picked]
     text, confs = [], []
     previous = -1
     for t, idx in enumerate(best):

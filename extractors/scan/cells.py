@@ -16,7 +16,7 @@ import numpy as np
 
 from gongkai.models import BBox, Cell, GridCell, GridTable
 
-from ..ocr.base import NUMERIC_CHARSET, OcrBackend, Reading, crop
+from ..ocr.base import NUMERIC_CHARSET, BoxReader, Reading
 from ..text import nfkc
 
 INSET_FRACTION = 0.08  # of the cell's smaller side, capped below: keeps ruling lines out of crops
@@ -24,10 +24,9 @@ MAX_INSET = 6
 INK_LEVEL = 200  # gray below this can be ink on an evened page (faded print reads ~150) ...
 INK_CONTRAST = 60  # ... when it is this much darker than the cell's paper
 MIN_INK_PIXELS = 12
-NUMERIC_COLUMN_SHARE = 0.6
+NUMERIC_COLUMN_SHARE = 0.6  # of a column's filled body cells that read as numbers
 MAX_STRAYS = 2  # non-digit characters a misread number may show (0 as O, o, U; 1 as l)
 MAX_NUMBER_CHARS = 14
-VERTICAL_RATIO = 2.2  # a text box this many times taller than wide is set vertically  # of a column's filled body cells that read as numbers
 _NUMBER_PARTS = re.compile(r"^[+\-]?[\d.,]*\d(?:万元|元|万|%)?")
 _NUMBER_LIKE = re.compile(r"^[+\-]?[\d.,]+(?:万元|元|万|%)?$")
 _DIGITLESS_ALLOWED = set(NUMERIC_CHARSET)
@@ -122,43 +121,28 @@ def _ink_box(gray: np.ndarray, area: BBox) -> BBox | None:
     return (x0 + left - pad, y0 + top - pad, x0 + right + pad, y0 + bottom + pad)
 
 
-def read_cells(tables: list[list[CellReading]], image: np.ndarray, backend: OcrBackend) -> None:
+def read_cells(tables: list[list[CellReading]], reader: BoxReader) -> None:
     """Every crop of every cell read in one call; then the digits-aware pass on numeric cells."""
     jobs = [(cell, box) for cells in tables for cell in cells for box in cell.boxes]
-    readings = backend.recognise([line_image(image, box) for _, box in jobs], charset=NUMERIC_CHARSET)
-    for (cell, _), reading in zip(jobs, readings):
+    for (cell, _), reading in zip(jobs, reader.read([box for _, box in jobs])):
         cell.readings.append(reading)
     numeric = [c for cells in tables for c in _numeric_cells(cells)]
-    _reread_as_one_line(numeric, image, backend)
+    _reread_as_one_line(numeric, reader)
     for cell in (c for c in numeric if len(c.readings) == 1):
         cell.digits = cell.readings[0].constrained  # None where the backend cannot constrain a pass
 
 
-def _reread_as_one_line(cells: list[CellReading], image: np.ndarray, backend: OcrBackend) -> None:
+def _reread_as_one_line(cells: list[CellReading], reader: BoxReader) -> None:
     """A number the detector cut in pieces on one line ('4' '0') is read again whole: the
     recogniser, not a guess about the gap, decides whether a space is printed there."""
     split = [c for c in cells if len(c.boxes) > 1 and len(group_lines([(b, "") for b in c.boxes])) == 1]
     unions = [_union(c.boxes) for c in split]
-    for cell, box, reading in zip(split, unions, backend.recognise([crop(image, b) for b in unions], NUMERIC_CHARSET)):
+    for cell, box, reading in zip(split, unions, reader.read(unions)):
         cell.boxes, cell.readings = [box], [reading]
 
 
 def _union(boxes: list[BBox]) -> BBox:
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-def line_image(image: np.ndarray, box: BBox) -> np.ndarray:
-    """The crop of one text line; a vertical one (a tall label cell set one character per line)
-    is cut into character squares laid side by side, as the recogniser reads left to right."""
-    piece = crop(image, box)
-    h, w = piece.shape[:2]
-    if w == 0 or h < VERTICAL_RATIO * w:
-        return piece
-    n = max(1, round(h / w))
-    step = h / n
-    squares = [piece[int(i * step):int((i + 1) * step)] for i in range(n)]
-    height = min(s.shape[0] for s in squares)
-    return np.hstack([s[:height] for s in squares])
 
 
 def _numeric_cells(cells: list[CellReading]) -> list[CellReading]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import cv2
+import layoutparser as lp
 import numpy as np
 
 from gongkai.models import BBox, Cell, GridTable, Page, PageRegion, TextBlock
 
-from ..ocr.base import OcrBackend, Reading, crop
+from ..ocr.base import BoxReader, OcrBackend, Reading, crop
 from ..tablejoin import TablePart
 from .cells import add_ink_boxes, assign_lines, group_lines, read_cells, to_cell
 from .grid import find_grids
@@ -50,30 +51,44 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
     gray, notes = norm.image, list(norm.notes)
     bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
     boxes = detect_lines(backend, bgr, _printed_area(gray))
-    if upside_down(backend, bgr, boxes):
+    grids = find_grids(gray)
+    reader = BoxReader(backend, bgr)
+    if upside_down(reader, _boxes_as_read(grids, boxes)):
         gray, bgr = cv2.rotate(gray, cv2.ROTATE_180), cv2.rotate(bgr, cv2.ROTATE_180)
         boxes = [_turned(b, gray.shape[1], gray.shape[0]) for b in boxes]
+        grids, reader = find_grids(gray), BoxReader(backend, bgr)
         notes.append("turned 180° (the text read upside down)")
-    grids = find_grids(gray)
     layout = detect_layout(bgr)
-    for box in unruled_tables(layout, grids):
-        # The lattice found no rules where the layout model sees a table: faint or broken
-        # rules the wired-table-rec model may still see. Otherwise the cells stay text lines.
-        modelled = wired_grid(bgr, box)
-        if modelled is not None:
-            grids.append(modelled)
-            notes.append(f"table at {tuple(round(v) for v in box)}: structure from the wired-table model")
-        else:
-            notes.append(f"a table without ruling lines at {tuple(round(v) for v in box)}: read as text lines")
+    grids += _unruled_grids(bgr, layout, grids, notes)
     grids.sort(key=lambda g: g.bbox[1])
     page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes, regions=regions(layout, grids))
     tables, outside = assign_lines(grids, boxes)
     add_ink_boxes(tables, gray)
-    read_cells(tables, bgr, backend)
+    read_cells(tables, reader)
     tolerance = EDGE_TOLERANCE_FRACTION * gray.shape[1]
     parts = [_part(number, grid, [to_cell(c, number) for c in cells], tolerance) for grid, cells in zip(grids, tables)]
-    page.items = sorted([*_text_blocks(number, outside, bgr, backend), *parts], key=lambda it: it.bbox[1])
+    page.items = sorted([*_text_blocks(number, outside, reader), *parts], key=lambda it: it.bbox[1])
     return page
+
+
+def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable], notes: list[str]) -> list[GridTable]:
+    """Grids of the tables the layout model sees where the lattice found no rules: faint or
+    broken rules the wired-table-rec model may still see. Otherwise the cells stay text lines."""
+    found = []
+    for box in unruled_tables(layout, grids):
+        modelled = wired_grid(image, box)
+        if modelled is not None:
+            found.append(modelled)
+            notes.append(f"table at {tuple(round(v) for v in box)}: structure from the wired-table model")
+        else:
+            notes.append(f"a table without ruling lines at {tuple(round(v) for v in box)}: read as text lines")
+    return found
+
+
+def _boxes_as_read(grids: list[GridTable], boxes: list[BBox]) -> list[BBox]:
+    """The line boxes as they will be read: clipped to the inside of the grid cell they fall in."""
+    tables, outside = assign_lines(grids, boxes)
+    return [*outside, *(b for cells in tables for cell in cells for b in cell.boxes)]
 
 
 def detect_lines(backend: OcrBackend, image: np.ndarray, area: BBox) -> list[BBox]:
@@ -99,22 +114,25 @@ def _printed_area(gray: np.ndarray) -> BBox:
             min(int(cols.max()) * step + step + pad, w), min(int(rows.max()) * step + step + pad, h))
 
 
-def upside_down(backend: OcrBackend, image: np.ndarray, boxes: list[BBox]) -> bool:
+def upside_down(reader: BoxReader, boxes: list[BBox]) -> bool:
     """Whether the page reads better turned 180°, judged on its widest text lines.
 
     Wide lines are words: digits (0, 1, 8) read almost as well upside down, words do not.
-    Both readings come from the boxes already detected, so the check costs two small reads.
+    Upright, the lines are read whole through `reader`, which keeps the readings for the
+    page's text and cells: on an upright page the check costs nothing. Only a page that
+    reads badly has the first characters of its lines read turned over as well.
     """
     lines = sorted((b for b in boxes if b[2] - b[0] >= UPRIGHT_MIN_RATIO * (b[3] - b[1])),
                    key=lambda b: b[0] - b[2])[:UPRIGHT_LINES]
     if not lines:
         return False
-    # The first dozen characters of a line say which way up it is as well as the whole line.
-    crops = [crop(image, (b[0], b[1], min(b[2], b[0] + UPRIGHT_CHARS * (b[3] - b[1])), b[3])) for b in lines]
-    upright = _mean_confidence(backend.recognise(crops))
+    upright = _mean_confidence(reader.read(lines))
     if upright >= UPRIGHT_SURE:  # text turned over never reads this well: no need to try it
         return False
-    turned = _mean_confidence(backend.recognise([cv2.rotate(c, cv2.ROTATE_180) for c in crops]))
+    # The first dozen characters of a line say which way up it is as well as the whole line.
+    starts = [(b[0], b[1], min(b[2], b[0] + UPRIGHT_CHARS * (b[3] - b[1])), b[3]) for b in lines]
+    crops = [cv2.rotate(crop(reader.image, b), cv2.ROTATE_180) for b in starts]
+    turned = _mean_confidence(reader.backend.recognise(crops))
     return turned > upright + UPRIGHT_MARGIN
 
 
@@ -135,8 +153,8 @@ def _is_blank(image: np.ndarray) -> bool:
     return float((small < 200).mean()) < MIN_INK_SHARE  # strokes thinner than 4 px average out grey
 
 
-def _text_blocks(number: int, boxes: list[BBox], image: np.ndarray, backend: OcrBackend) -> list[TextBlock]:
-    readings = backend.recognise([crop(image, b) for b in boxes])
+def _text_blocks(number: int, boxes: list[BBox], reader: BoxReader) -> list[TextBlock]:
+    readings = reader.read(boxes)
     pieces = [(b, r.text) for b, r in zip(boxes, readings) if r.text.strip()]
     return [TextBlock(text=text, page=number, bbox=bbox) for bbox, text in group_lines(pieces)]
 
