@@ -29,7 +29,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_scans import DEFAULT_OUT, KINDS, ROOT, expected_path, sources  # noqa: E402
+from make_scans import DEFAULT_OUT, KINDS, ROOT, SCAN_KINDS, expected_path, sources  # noqa: E402
 
 if TYPE_CHECKING:  # the pipeline is imported in the worker, where its import is timed
     from gongkai.models import ExtractionResult, FieldValue, Report
@@ -288,7 +288,7 @@ def summary_line(t: Tally) -> str:
     accepted = t.accepted / t.fields if t.fields else 0.0
     per_page = t.seconds / t.pages if t.pages else 0.0
     speed = mark(per_page <= TARGET_S_PER_PAGE) if t.errors < t.docs else "-"  # failures are fast
-    per_image = f"{t.seconds / t.images:6.2f}" if t.kind.startswith("screenshot") and t.images else "     -"
+    per_image = f"{t.seconds / t.images:6.2f}" if t.kind not in SCAN_KINDS and t.kind != BORN and t.images else "     -"
     return (
         f"{t.kind:15} {t.docs:4} {t.errors:4} {t.fields:6} "
         f"{share(t.right, t.fields)} {mark(accuracy >= accuracy_target):4} "

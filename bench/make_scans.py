@@ -11,6 +11,7 @@ Kinds (one file per report, `<out>/<kind>/<name>.<ext>`):
   split           as scan200, every page cut in two at 45–65 % of its height (tables split mid-table)
   screenshot      110–130 dpi colour, pages cropped and stacked into one tall PNG (a web screenshot)
   screenshot_jpg  the same at 96 dpi, JPEG q90
+  lineless        as screenshot, with every ruling line erased (a web table styled without borders)
 One document in four has one page turned 180° in each scan kind, and one other document a page
 turned 90°.  `<out>/manifest.json` records every output's parameters and page counts.
 
@@ -40,7 +41,7 @@ SOURCES = [ROOT / "samples" / "rendered", ROOT / "tests" / "fixtures" / "unseen"
 DEFAULT_OUT = ROOT / "bench" / "out" / "scans"
 FIXTURE_DIR = ROOT / "samples" / "scans"
 FIXTURE_TEMPLATE = "gov-2021"
-KINDS = ("scan200", "scan150", "split", "screenshot", "screenshot_jpg")
+KINDS = ("scan200", "scan150", "split", "screenshot", "screenshot_jpg", "lineless")
 SCAN_KINDS = ("scan200", "scan150", "split")
 
 # Paper and scanner
@@ -73,6 +74,7 @@ SCREENSHOT_DPI = (110, 130)
 SCREENSHOT_JPG_DPI = 96
 SCREENSHOT_JPG_QUALITY = 90
 SCREENSHOT_PAD = 10  # px kept around the content of each page
+RULE_MIN_PX = (48, 24)  # horizontal, vertical: ink runs this long are rules (a character is ~18 px at 120 dpi)
 PAGE_NUMBER = re.compile(r"^[\s\-—–·第页共/]*\d{1,3}[\s\-—–·第页共/\d]*$")
 FOOTER_SHARE = 0.12  # page numbers sit in this bottom share of the page
 
@@ -449,10 +451,23 @@ def screenshot(pdf: Path, dpi: float) -> tuple[Image.Image, dict]:
     return Image.fromarray(np.vstack(strips)), info
 
 
+def erase_rules(image: Image.Image) -> Image.Image:
+    """The screenshot with its table rules painted over in paper white: long straight ink runs."""
+    img = np.asarray(image).copy()
+    ink = (img.min(axis=2) < 200).astype(np.uint8)
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (RULE_MIN_PX[0], 1)))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, RULE_MIN_PX[1])))
+    rules = cv2.dilate(across | down, np.ones((3, 3), np.uint8)) > 0  # the rules' anti-aliased edges too
+    img[rules] = 255
+    return Image.fromarray(img)
+
+
 def write_screenshot(pdf: Path, kind: str, out: Path) -> dict:
     rng = np.random.default_rng(seed(pdf.stem, kind))
     dpi = SCREENSHOT_JPG_DPI if kind == "screenshot_jpg" else float(rng.uniform(*SCREENSHOT_DPI))
     image, info = screenshot(pdf, dpi)
+    if kind == "lineless":
+        image = erase_rules(image)
     if kind == "screenshot_jpg":
         target = out / kind / f"{pdf.stem}.jpg"
         image.save(target, "JPEG", quality=SCREENSHOT_JPG_QUALITY, dpi=(dpi, dpi))

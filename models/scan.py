@@ -37,7 +37,7 @@ class GridTable(BaseModel):
     row_lines: list[float] = Field(description="y of each horizontal rule, top to bottom")
     col_lines: list[float] = Field(description="x of each vertical rule, left to right")
     cells: list[GridCell]
-    method: Literal["lattice", "wired-model"] = "lattice"
+    method: Literal["lattice", "wired-model", "aligned"] = "lattice"
 
     @property
     def n_rows(self) -> int:

@@ -161,6 +161,11 @@ def _numeric_cells(cells: list[CellReading]) -> list[CellReading]:
         key in numeric_groups for key in (("col", c.grid.col, c.grid.col_span), ("row", c.grid.row, c.grid.row_span))))]
 
 
+def reads_as_number(text: str) -> bool:
+    """A reading that is a number, a dash, or a number with a misread digit or two."""
+    return bool(_NUMBER_LIKE.match(_plain(text))) or _mostly_numeric(text)
+
+
 def _mostly_numeric(text: str) -> bool:
     """A reading a misread number would give: digits with at most a stray letter or two."""
     plain = _plain(text)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gongkai.models import GridCell, GridTable
+from gongkai.models import BBox, GridCell, GridTable
 
 PAGE_SHORT_SIDE_IN = 8.27  # A4 width: the page's short side in pixels over this guesses the dpi
 DPI_RANGE = (72.0, 400.0)  # guesses outside are clipped (crops, posters)
@@ -66,6 +66,21 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
         if table is not None:
             tables.append(table)
     return sorted(tables, key=lambda t: t.bbox[1])
+
+
+def has_rules(image: np.ndarray, box: BBox) -> bool:
+    """Whether rule pieces run both across and down inside `box`: a table whose rules are too
+    faint or broken to make a grid, rather than one drawn without any."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    px = float(np.clip(min(gray.shape) / PAGE_SHORT_SIDE_IN, *DPI_RANGE))
+    x0, y0, x1, y1 = (max(int(v), 0) for v in box)
+    area = np.ascontiguousarray(gray[y0:y1, x0:x1], dtype=np.uint8)
+    if area.size == 0:
+        return False
+    horiz, vert = _rule_masks(_ink(area, px), px)
+    longest_stroke = LONE_RULE_IN * px
+    return all(int(((segs[:, 2] - segs[:, 1]) >= longest_stroke).sum()) >= 2
+               for segs in (_segments(horiz, False, px)[0], _segments(vert, True, px)[0]))
 
 
 def _px(inches: float, px: float) -> int:

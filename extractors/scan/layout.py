@@ -39,6 +39,10 @@ CDLA_TYPES: dict[str, str] = {
     "equation": "other",  # reports print no formulas: a hit is a stamp or stray digits, not text to trust
 }
 
+TILE_ASPECT = 1.5  # height / width of the pieces a tall image is seen in: a page's shape, as the model was trained
+TILE_OVERLAP = 0.3  # of a tile's height, seen again by the next tile: a region cut by one edge is whole in one tile
+SAME_REGION = 0.8  # a region lying this much inside another of its type, from the next tile, is that one seen twice
+
 _engine = None
 _engine_lock = threading.Lock()
 
@@ -69,12 +73,58 @@ def _model():
 def detect_layout(image: np.ndarray) -> lp.Layout:
     """The model's regions of a page image (BGR, or grayscale: rapid-layout turns it into BGR).
 
-    Block types are ours (CDLA_TYPES); an unknown class, should the model have one, is "other".
+    A tall image (a screenshot of a whole web page) is seen in page-shaped tiles: squeezed
+    into the model's 608x800 input whole, its tables read as figures. Block types are ours
+    (CDLA_TYPES); an unknown class, should the model have one, is "other".
     """
+    h, w = image.shape[:2]
+    tile = int(TILE_ASPECT * w)
+    if h <= tile * (1 + TILE_OVERLAP):
+        return lp.Layout(_detect(image, 0))
+    step = int(tile * (1 - TILE_OVERLAP))
+    blocks: list[lp.TextBlock] = []
+    for top in range(0, h, step):
+        blocks += _detect(image[top:top + tile], top)
+        if top + tile >= h:
+            break
+    return lp.Layout(_merged(blocks))
+
+
+def _detect(image: np.ndarray, top: int) -> list[lp.TextBlock]:
     result = _model()(image)
-    blocks = [lp.TextBlock(lp.Rectangle(*map(float, box)), type=CDLA_TYPES.get(name, "other"), score=float(score))
-              for box, name, score in zip(result.boxes or [], result.class_names or [], result.scores or [])]
-    return lp.Layout(blocks)
+    return [lp.TextBlock(lp.Rectangle(float(x0), float(y0) + top, float(x1), float(y1) + top),
+                         type=CDLA_TYPES.get(name, "other"), score=float(score))
+            for (x0, y0, x1, y1), name, score in zip(result.boxes or [], result.class_names or [], result.scores or [])]
+
+
+def _merged(blocks: list[lp.TextBlock]) -> list[lp.TextBlock]:
+    """Tiles' regions as one page's: overlapping tables joined (each tile saw a part), any
+    other region dropped where a surer one of its type already holds it."""
+    kept: list[lp.TextBlock] = []
+    for block in sorted(blocks, key=lambda b: -b.score):
+        box = _box(block)
+        same = [k for k in kept if k.type == block.type]
+        if block.type == "table":
+            touching = [k for k in same if _intersection(box, _box(k)) > 0]
+            for k in touching:
+                kept.remove(k)
+                box = _union(box, _box(k))
+            kept.append(lp.TextBlock(lp.Rectangle(*box), type="table", score=block.score))
+        elif not any(_intersection(box, _box(k)) >= SAME_REGION * _area(box) for k in same):
+            kept.append(block)
+    return sorted(kept, key=lambda b: (_box(b)[1], _box(b)[0]))
+
+
+def _box(block: lp.TextBlock) -> BBox:
+    return tuple(float(v) for v in block.coordinates)
+
+
+def _union(a: BBox, b: BBox) -> BBox:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _intersection(a: BBox, b: BBox) -> float:
+    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
 
 
 def regions(layout: lp.Layout, grids: list[GridTable]) -> list[PageRegion]:
@@ -90,16 +140,36 @@ def regions(layout: lp.Layout, grids: list[GridTable]) -> list[PageRegion]:
     return sorted([*model, *ruled], key=lambda r: (r.bbox[1], r.bbox[0]))
 
 
-def unruled_tables(layout_regions: lp.Layout | Sequence[PageRegion], grids: list[GridTable]) -> list[BBox]:
-    """Model tables that no ruled grid matches: tables drawn without lines, which the
-    lattice reader cannot split into cells. Takes `detect_layout`'s or `regions`' output."""
-    return [b for t, b, _ in _blocks(layout_regions) if t == "table" and not _covered(b, grids)]
+def unruled_tables(layout_regions: lp.Layout | Sequence[PageRegion], grids: list[GridTable],
+                   types: tuple[str, ...] = ("table",)) -> list[BBox]:
+    """Model regions of `types` that no ruled grid matches: tables drawn without lines, which
+    the lattice reader cannot split into cells (the model calls some of them figures).
+    Takes `detect_layout`'s or `regions`' output."""
+    return [b for t, b, _ in _blocks(layout_regions) if t in types and not _covered(b, grids)]
+
+
+def unruled_regions(layout: lp.Layout, grids: list[GridTable]) -> list[tuple[str, BBox]]:
+    """Tables and figures no ruled grid matches, overlapping ones joined: (type, box), top down.
+
+    A join that holds a table is a table. Tall screenshots seen in tiles give one table
+    in parts, some called figures."""
+    found = [("table", b) for b in unruled_tables(layout, grids)] + \
+            [("figure", b) for b in unruled_tables(layout, grids, ("figure",))]
+    joined: list[tuple[str, BBox]] = []
+    for kind, box in found:
+        touching = [j for j in joined if _intersection(box, j[1]) > 0]
+        for j in touching:
+            joined.remove(j)
+            box = _union(box, j[1])
+            kind = "table" if "table" in (kind, j[0]) else kind
+        joined.append((kind, box))
+    return sorted(joined, key=lambda j: j[1][1])
 
 
 def _blocks(items: lp.Layout | Iterable[PageRegion]) -> list[tuple[str, BBox, float]]:
     """(type, box, score) of the model's regions, from a Layout or from PageRegions (rules ones skipped)."""
     if isinstance(items, lp.Layout):
-        return [(b.type, tuple(float(v) for v in b.coordinates), float(b.score)) for b in items]
+        return [(b.type, _box(b), float(b.score)) for b in items]
     return [(r.type, r.bbox, r.score) for r in items if r.source == "cdla"]
 
 
@@ -109,7 +179,7 @@ def _covered(box: BBox, grids: list[GridTable]) -> bool:
 
 def _matches(a: BBox, b: BBox) -> bool:
     """One table seen twice: IoU >= MATCH_IOU, or the smaller box lies mostly inside the other."""
-    inter = _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+    inter = _intersection(a, b)
     if inter == 0.0:
         return False
     area_a, area_b = _area(a), _area(b)

@@ -11,9 +11,10 @@ from gongkai.models import BBox, Cell, GridTable, Page, PageRegion, TextBlock
 
 from ..ocr.base import BoxReader, OcrBackend, Reading, crop
 from ..tablejoin import TablePart
+from .aligned import aligned_grids
 from .cells import add_ink_boxes, assign_lines, group_lines, read_cells, to_cell
-from .grid import find_grids
-from .layout import detect_layout, regions, unruled_tables
+from .grid import find_grids, has_rules
+from .layout import detect_layout, regions, unruled_regions
 from .wired import wired_grid
 from .normalise import normalise_page
 
@@ -59,7 +60,7 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
         grids, reader = find_grids(gray), BoxReader(backend, bgr)
         notes.append("turned 180° (the text read upside down)")
     layout = detect_layout(bgr)
-    grids += _unruled_grids(bgr, layout, grids, notes)
+    grids += _unruled_grids(bgr, layout, grids, boxes, reader, notes)
     grids.sort(key=lambda g: g.bbox[1])
     page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes, regions=regions(layout, grids))
     tables, outside = assign_lines(grids, boxes)
@@ -71,17 +72,26 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
     return page
 
 
-def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable], notes: list[str]) -> list[GridTable]:
+def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable], boxes: list[BBox],
+                   reader: BoxReader, notes: list[str]) -> list[GridTable]:
     """Grids of the tables the layout model sees where the lattice found no rules: faint or
-    broken rules the wired-table-rec model may still see. Otherwise the cells stay text lines."""
+    broken rules the wired-table-rec model may still see (it draws rules where there are
+    none, so only where some are), else the alignment of the text.
+    The model takes some tables without rules for figures: those only count where their
+    text stands in value columns. A table neither way finds stays text lines."""
     found = []
-    for box in unruled_tables(layout, grids):
-        modelled = wired_grid(image, box)
+    for kind, box in unruled_regions(layout, grids):
+        where = tuple(round(v) for v in box)
+        modelled = wired_grid(image, box) if kind == "table" and has_rules(image, box) else None
+        aligned = aligned_grids(box, boxes, reader) if modelled is None else []
         if modelled is not None:
             found.append(modelled)
-            notes.append(f"table at {tuple(round(v) for v in box)}: structure from the wired-table model")
-        else:
-            notes.append(f"a table without ruling lines at {tuple(round(v) for v in box)}: read as text lines")
+            notes.append(f"table at {where}: structure from the wired-table model")
+        elif aligned:
+            found += aligned
+            notes.append(f"{kind} at {where} is a table without ruling lines: rows and columns from the alignment of its text")
+        elif kind == "table":
+            notes.append(f"a table without ruling lines at {where}: read as text lines")
     return found
 
 
