@@ -19,16 +19,24 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from statistics import median
 
+import cv2
+import numpy as np
+
 from gongkai.models import BBox, GridCell, GridTable
 
 from ..ocr.base import BoxReader
-from ..rows import section_of
+from ..rows import ends_section, section_of
 from .cells import reads_as_number
 
 MIN_BOXES = 4  # fewer line boxes than this in a region make no table
+MIN_RUN_NUMBERS = 3  # number cells in a run of cell lines (on one line, or one per line) that make it a table
 TALL_RATIO = 2.0  # a box this many times the median line height is vertical text
 LINE_OVERLAP = 0.5  # of the smaller height: two boxes on one text line
 CONTINUATION_GAP = 0.05  # of the line height: a line this close below the one above is the same cell's text
+STACK_WIDTH = 3.0  # line heights: a piece of a label wrapped in a narrow column is at most this wide
+MIN_STACK = 3  # pieces, each touching the one above, that make a vertical label
+INK_LEVEL = 200  # gray below this is print on an evened page (thin strokes of a small 1 stay light)
+MIN_INK_PIXELS = 8  # fewer dark pixels are specks, not a digit
 CELL_PAD = 8  # px around a cell's boxes: more than the inset cells.py clips crops by, so no box is cut
 WIDE_NUMBER = 3.0  # a number box wider than this many median number widths spans columns: not used to find them
 _NEW_ITEM = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十]+[)）、]|[(（]\d+[)）]|\d+[.．、])")
@@ -59,18 +67,127 @@ class _Row:
 
 
 def aligned_grids(region: BBox, boxes: list[BBox], reader: BoxReader) -> list[GridTable]:
-    """The grids of the unruled table(s) in `region`, one per section it holds; [] if none."""
-    inside = [b for b in boxes if _centre_in(b, region)]
+    """The grids of the unruled table(s) in `region`, one per section it holds; [] if none.
+
+    Whole text lines are taken, as far as they reach left and right: the layout model's
+    box around a table often stops short of its last column."""
+    inside = [b for b in boxes if region[1] <= (b[1] + b[3]) / 2 <= region[3]]
     if len(inside) < MIN_BOXES:
         return []
-    items = [_Item(b, r.text, reads_as_number(r.text)) for b, r in zip(inside, reader.read(inside)) if r.text.strip()]
+    items = _items(inside, reader)
     if not items:
         return []
     line_height = median(it.height for it in items)
+    items = _stacked(items + _missed_numbers(items, reader, line_height), line_height)
     tall = [it for it in items if it.height > TALL_RATIO * line_height]
     lines = _lines([it for it in items if it.height <= TALL_RATIO * line_height])
     grids = [_grid(section, tall, line_height) for section in _sections(lines)]
     return [g for g in grids if g is not None]
+
+
+def text_table_regions(boxes: list[BBox], reader: BoxReader, grids: list[GridTable]) -> list[BBox]:
+    """Tables the layout model missed, found from the text alone: runs of lines set in
+    separate cells (boxes a line's height apart or more), with MIN_RUN_NUMBERS number cells
+    on one line or on as many lines. One line of a single cell may sit inside a run (a wrapped or
+    parent label); a section title ends it. Lines inside ruled grids are not looked at."""
+    free = [b for b in boxes if not any(_centre_in(b, g.bbox) for g in grids)]
+    items = _items(free, reader)
+    if not items:
+        return []
+    line_height = median(it.height for it in items)
+    runs: list[list[_Row]] = []
+    current: list[_Row] = []
+    held: list[_Row] = []
+    for line in _lines([it for it in items if it.height <= TALL_RATIO * line_height]):
+        if _in_cells(line, line_height):
+            current += [*held, line]
+            held = []
+        elif current and not held and not _is_title(line):
+            held = [line]
+        else:
+            runs.append(current)
+            current, held = [], []
+    runs.append(current)
+    return [_union([it.box for line in run for it in line.items]) for run in runs
+            if _numbers_in_cells(run)]
+
+
+def _numbers_in_cells(run: list[_Row]) -> bool:
+    per_line = [sum(it.number for it in line.items) for line in run]
+    return max(per_line, default=0) >= MIN_RUN_NUMBERS or sum(n > 0 for n in per_line) >= MIN_RUN_NUMBERS
+
+
+def _missed_numbers(items: list[_Item], reader: BoxReader, line_height: float) -> list[_Item]:
+    """Numbers the detector left out of lines that hold numbers (a lone small 0 is easy to
+    miss): ink right of the line's first number that no box covers, read like any box. Without
+    them the line would hold fewer values than the table has columns, and its values shift."""
+    gray = reader.image if reader.image.ndim == 2 else cv2.cvtColor(reader.image, cv2.COLOR_BGR2GRAY)
+    found: list[BBox] = []
+    for line in _lines([it for it in items if it.height <= TALL_RATIO * line_height]):
+        numbers = [it for it in line.items if it.number]
+        if not numbers:
+            continue
+        x0 = min(it.box[0] for it in numbers)
+        x1 = max(it.box[2] for it in items)
+        found += _uncovered_ink(gray, (x0, line.top, x1, line.bottom), [it.box for it in line.items], line_height)
+    return [it for it in _items(found, reader) if it.number]
+
+
+def _uncovered_ink(gray: np.ndarray, area: BBox, boxes: list[BBox], line_height: float) -> list[BBox]:
+    """Boxes around clusters of ink in `area` outside `boxes`, clusters apart by a line height."""
+    x0, y0, x1, y1 = (int(round(v)) for v in area)
+    patch = gray[max(y0, 0):y1, max(x0, 0):x1]
+    if patch.size == 0:
+        return []
+    ink = (patch < INK_LEVEL).astype(np.uint8)
+    for b in boxes:  # what the detector found is not missing
+        ink[:, max(int(b[0]) - x0, 0):max(int(b[2]) - x0, 0)] = 0
+    columns = np.flatnonzero(ink.sum(axis=0) > 0)
+    if columns.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(columns) > line_height / 2)
+    starts = np.r_[columns[0], columns[breaks + 1]]
+    ends = np.r_[columns[breaks], columns[-1]]
+    pad = 3
+    return [(x0 + a - pad, y0, x0 + b + 1 + pad, y1) for a, b in zip(starts, ends)
+            if ink[:, a:b + 1].sum() >= MIN_INK_PIXELS]
+
+
+def _stacked(items: list[_Item], line_height: float) -> list[_Item]:
+    """Short pieces of words set one under another, each touching the next (a parent label
+    wrapped in a narrow column: 三、本 / 年度办 / 理结果), as one tall item."""
+    narrow = sorted((it for it in items if not it.number and it.box[2] - it.box[0] <= STACK_WIDTH * line_height),
+                    key=lambda it: it.box[1])
+    stacks: list[list[_Item]] = []
+    for it in narrow:
+        below = next((s for s in stacks if it.box[1] - s[-1].box[3] <= -CONTINUATION_GAP * line_height
+                      and _overlap(it.box, (s[-1].box[0], s[-1].box[2])) > 0), None)
+        if below is not None:
+            below.append(it)
+        else:
+            stacks.append([it])
+    joined = {id(it) for stack in stacks if len(stack) >= MIN_STACK for it in stack}
+    tall = [_Item(_union([it.box for it in stack]), " ".join(it.text for it in stack), False)
+            for stack in stacks if len(stack) >= MIN_STACK]
+    return [it for it in items if id(it) not in joined] + tall
+
+
+def _items(boxes: list[BBox], reader: BoxReader) -> list[_Item]:
+    return [_Item(b, r.text, reads_as_number(r.text)) for b, r in zip(boxes, reader.read(boxes)) if r.text.strip()]
+
+
+def _in_cells(line: _Row, line_height: float) -> bool:
+    ordered = sorted(line.items, key=lambda it: it.box[0])
+    return any(b.box[0] - a.box[2] >= line_height for a, b in zip(ordered, ordered[1:]))
+
+
+def _is_title(line: _Row) -> bool:
+    text = _text(line)
+    return section_of(text) is not None or ends_section(text)
+
+
+def _text(line: _Row) -> str:
+    return "".join(it.text for it in sorted(line.items, key=lambda i: i.box[0]))
 
 
 def _centre_in(box: BBox, region: BBox) -> bool:
@@ -96,8 +213,7 @@ def _sections(lines: list[_Row]) -> list[list[_Row]]:
     """The lines cut before each line of labels alone that is a section title."""
     out: list[list[_Row]] = [[]]
     for line in lines:
-        text = "".join(it.text for it in sorted(line.items, key=lambda i: i.box[0]))
-        if out[-1] and not any(it.number for it in line.items) and section_of(text):
+        if out[-1] and not any(it.number for it in line.items) and section_of(_text(line)):
             out.append([])
         out[-1].append(line)
     return [s for s in out if s]
@@ -112,12 +228,21 @@ def _grid(lines: list[_Row], tall: list[_Item], line_height: float) -> GridTable
               (it.box[0] + it.box[2]) / 2 < first_value_x]
     label_starts = _label_starts(labels + [t for t in tall if t.box[2] <= first_value_x], line_height)
     rows = _rows(lines, columns)
-    first_body = next((i for i, row in enumerate(rows) if any(_value_column(it, columns) is not None for it in row.items)), None)
+    first_body = _first_body_row(rows, columns)
     if first_body is None:
         return None
     cells = _cells(rows, columns, label_starts, first_body)
     _add_tall(cells, tall, rows, label_starts)
     return _table(cells, rows, columns, label_starts)
+
+
+def _first_body_row(rows: list[_Row], columns: list[tuple[float, float]]) -> int | None:
+    """The first row under the column headings (a row of blanks may come before the first value)."""
+    first_value = next((i for i, row in enumerate(rows) if any(_value_column(it, columns) is not None for it in row.items)), None)
+    if first_value is None:
+        return None
+    headings = [i for i in range(first_value) if any((it.box[0] + it.box[2]) / 2 >= columns[0][0] for it in rows[i].items)]
+    return headings[-1] + 1 if headings else first_value
 
 
 def _value_columns(lines: list[_Row]) -> list[tuple[float, float]]:
@@ -240,6 +365,8 @@ def _without_overlapping_spans(cells: dict[tuple[int, int], GridCell]) -> dict[t
 def _add_tall(cells: dict[tuple[int, int], GridCell], tall: list[_Item], rows: list[_Row], label_starts: list[float]) -> None:
     """A vertical label as one cell spanning the rows whose middle it covers, where its column is free."""
     for it in tall:
+        if it.box[2] > label_starts[-1] + 4 * CELL_PAD and (it.box[0] + it.box[2]) / 2 > label_starts[-1]:
+            continue  # only label columns hold vertical labels
         covered = [r for r, row in enumerate(rows) if it.box[1] <= (row.top + row.bottom) / 2 <= it.box[3]]
         col = max(bisect_right(label_starts, it.box[0] + 1) - 1, 0)
         if covered and not any((r, col) in cells for r in covered):

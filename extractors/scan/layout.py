@@ -149,19 +149,23 @@ def unruled_tables(layout_regions: lp.Layout | Sequence[PageRegion], grids: list
 
 
 def unruled_regions(layout: lp.Layout, grids: list[GridTable]) -> list[tuple[str, BBox]]:
-    """Tables and figures no ruled grid matches, overlapping ones joined: (type, box), top down.
+    """Tables and figures no ruled grid matches, as (type, box)."""
+    return [("table", b) for b in unruled_tables(layout, grids)] + \
+           [("figure", b) for b in unruled_tables(layout, grids, ("figure",))]
 
-    A join that holds a table is a table. Tall screenshots seen in tiles give one table
-    in parts, some called figures."""
-    found = [("table", b) for b in unruled_tables(layout, grids)] + \
-            [("figure", b) for b in unruled_tables(layout, grids, ("figure",))]
+
+JOIN_RANK = {"table": 0, "figure": 1}  # a join takes the surest type among its parts; others rank after
+
+
+def join_regions(found: list[tuple[str, BBox]]) -> list[tuple[str, BBox]]:
+    """Overlapping candidate regions as one, top down: tall screenshots seen in tiles give
+    one table in parts, some called figures, and text runs add rows the model left out."""
     joined: list[tuple[str, BBox]] = []
     for kind, box in found:
-        touching = [j for j in joined if _intersection(box, j[1]) > 0]
-        for j in touching:
+        for j in [j for j in joined if _intersection(box, j[1]) > 0]:
             joined.remove(j)
             box = _union(box, j[1])
-            kind = "table" if "table" in (kind, j[0]) else kind
+            kind = min(kind, j[0], key=lambda k: JOIN_RANK.get(k, len(JOIN_RANK)))
         joined.append((kind, box))
     return sorted(joined, key=lambda j: j[1][1])
 

@@ -11,10 +11,10 @@ from gongkai.models import BBox, Cell, GridTable, Page, PageRegion, TextBlock
 
 from ..ocr.base import BoxReader, OcrBackend, Reading, crop
 from ..tablejoin import TablePart
-from .aligned import aligned_grids
+from .aligned import aligned_grids, text_table_regions
 from .cells import add_ink_boxes, assign_lines, group_lines, read_cells, to_cell
 from .grid import find_grids, has_rules
-from .layout import detect_layout, regions, unruled_regions
+from .layout import detect_layout, join_regions, regions, unruled_regions
 from .wired import wired_grid
 from .normalise import normalise_page
 
@@ -77,10 +77,12 @@ def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable],
     """Grids of the tables the layout model sees where the lattice found no rules: faint or
     broken rules the wired-table-rec model may still see (it draws rules where there are
     none, so only where some are), else the alignment of the text.
-    The model takes some tables without rules for figures: those only count where their
-    text stands in value columns. A table neither way finds stays text lines."""
+    The model takes some tables without rules for figures and misses others: figures and
+    runs of text lines set in cells count only where their text stands in value columns.
+    A table neither way finds stays text lines."""
     found = []
-    for kind, box in unruled_regions(layout, grids):
+    found_by_text = [("text", b) for b in text_table_regions(boxes, reader, grids)]
+    for kind, box in join_regions(unruled_regions(layout, grids) + found_by_text):
         where = tuple(round(v) for v in box)
         modelled = wired_grid(image, box) if kind == "table" and has_rules(image, box) else None
         aligned = aligned_grids(box, boxes, reader) if modelled is None else []
