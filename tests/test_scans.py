@@ -20,6 +20,9 @@ from samples import ROOT
 SCANS = ROOT / "samples" / "scans"
 FIXTURE = SCANS / "000_liaocheng_wjw_2021_scan200.pdf"
 SCREENSHOT = SCANS / "003_changle_wjj_2021_screenshot.png"
+# Screenshots whose table rules were erased (bench/make_scans.py --kinds lineless): tables
+# rebuilt from the alignment of their text, a 2021-format report and a pre-2019 one.
+LINELESS = [SCANS / "000_liaocheng_wjw_2022_lineless.png", SCANS / "004_helan_wjj_2017_lineless.png"]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,8 @@ def scanned() -> ExtractionResult:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [FIXTURE, SCREENSHOT], ids=["scan200-pdf", "screenshot-png"])
+@pytest.mark.parametrize("path", [FIXTURE, SCREENSHOT, *LINELESS],
+                         ids=["scan200-pdf", "screenshot-png", "lineless-2021", "lineless-legacy"])
 def test_scanned_report_every_field_right_none_wrong_accepted(path: Path, scanned: ExtractionResult) -> None:
     result = scanned if path == FIXTURE else extract_file(path)
     expected = json.loads(path.with_name(path.stem + ".expected.json").read_text(encoding="utf-8"))

@@ -66,12 +66,13 @@ class _Row:
         return max(it.box[3] for it in self.items)
 
 
-def aligned_grids(region: BBox, boxes: list[BBox], reader: BoxReader) -> list[GridTable]:
+def aligned_grids(region: BBox, boxes: list[BBox], reader: BoxReader, ruled: list[GridTable]) -> list[GridTable]:
     """The grids of the unruled table(s) in `region`, one per section it holds; [] if none.
 
     Whole text lines are taken, as far as they reach left and right: the layout model's
-    box around a table often stops short of its last column."""
-    inside = [b for b in boxes if region[1] <= (b[1] + b[3]) / 2 <= region[3]]
+    box around a table often stops short of its last column. Lines inside `ruled` grids
+    belong to those."""
+    inside = [b for b in _outside(boxes, ruled) if region[1] <= (b[1] + b[3]) / 2 <= region[3]]
     if len(inside) < MIN_BOXES:
         return []
     items = _items(inside, reader)
@@ -90,8 +91,7 @@ def text_table_regions(boxes: list[BBox], reader: BoxReader, grids: list[GridTab
     separate cells (boxes a line's height apart or more), with MIN_RUN_NUMBERS number cells
     on one line or on as many lines. One line of a single cell may sit inside a run (a wrapped or
     parent label); a section title ends it. Lines inside ruled grids are not looked at."""
-    free = [b for b in boxes if not any(_centre_in(b, g.bbox) for g in grids)]
-    items = _items(free, reader)
+    items = _items(_outside(boxes, grids), reader)
     if not items:
         return []
     line_height = median(it.height for it in items)
@@ -170,6 +170,10 @@ def _stacked(items: list[_Item], line_height: float) -> list[_Item]:
     tall = [_Item(_union([it.box for it in stack]), " ".join(it.text for it in stack), False)
             for stack in stacks if len(stack) >= MIN_STACK]
     return [it for it in items if id(it) not in joined] + tall
+
+
+def _outside(boxes: list[BBox], grids: list[GridTable]) -> list[BBox]:
+    return [b for b in boxes if not any(_centre_in(b, g.bbox) for g in grids)]
 
 
 def _items(boxes: list[BBox], reader: BoxReader) -> list[_Item]:

@@ -85,7 +85,7 @@ def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable],
     for kind, box in join_regions(unruled_regions(layout, grids) + found_by_text):
         where = tuple(round(v) for v in box)
         modelled = wired_grid(image, box) if kind == "table" and has_rules(image, box) else None
-        aligned = aligned_grids(box, boxes, reader) if modelled is None else []
+        aligned = aligned_grids(box, boxes, reader, grids) if modelled is None else []
         if modelled is not None:
             found.append(modelled)
             notes.append(f"table at {where}: structure from the wired-table model")
