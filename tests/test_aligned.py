@@ -1,5 +1,6 @@
-"""Tables drawn without ruling lines: found by the layout model in tiles or from runs of text
-set in cells, rebuilt from the alignment of the text (extractors/scan/aligned.py).
+"""Tables drawn without ruling lines (found by the layout model in tiles or from runs of text
+set in cells, rebuilt from the alignment of the text: extractors/scan/aligned.py), and the
+wired-table model as a check on the lattice where a rule cuts a number.
 
 The fixture is a screenshot of a seed report with every table rule erased
 (bench/make_scans.py --kinds lineless); the whole-report check is in test_scans.py.
@@ -108,3 +109,52 @@ def test_join_regions_joins_overlaps_and_keeps_the_surest_type() -> None:
         ("text", (0.0, 1200.0, 500.0, 1300.0)),  # a table of its own
     ]
     assert join_regions(found) == [("table", (0.0, 100.0, 520.0, 1000.0)), ("text", (0.0, 1200.0, 500.0, 1300.0))]
+
+
+# --- the wired-table model as a check on the lattice ----------------------------------
+
+
+def ruled_table_with_number() -> np.ndarray:
+    image = np.full((420, 900, 3), 255, np.uint8)
+    for y in (60, 160, 260, 360):
+        cv2.line(image, (60, y), (840, y), (0, 0, 0), 2)
+    for x in (60, 450, 840):
+        cv2.line(image, (x, 60), (x, 360), (0, 0, 0), 2)
+    for row, (label, number) in enumerate((("alpha", "12"), ("beta", "123456"), ("gamma", "7"))):
+        y = 125 + 100 * row
+        cv2.putText(image, label, (90, y), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (0, 0, 0), 3)
+        cv2.putText(image, number, (520, y), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (0, 0, 0), 3)
+    return image
+
+
+@pytest.mark.slow
+def test_a_number_cut_by_a_rule_the_model_does_not_draw_is_flagged() -> None:
+    from gongkai.extractors.ocr.base import BoxReader
+    from gongkai.extractors.scan.cells import assign_lines, read_cells
+    from gongkai.extractors.scan.grid import find_grids
+    from gongkai.extractors.scan.page import check_cut_numbers, detect_lines
+    from gongkai.models import GridCell, GridTable
+
+    image = ruled_table_with_number()
+    backend = default_backend()
+    boxes = detect_lines(backend, image, (0, 0, image.shape[1], image.shape[0]))
+    (lattice,) = find_grids(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    # The same grid with a rule the page does not have, through the middle row's number
+    # (what a stain or a stroke taken for a rule would give).
+    phantom = 600.0
+    cells = [c for c in lattice.cells if not (c.row == 1 and c.col == 1)]
+    x0, y0, x1, y1 = next(c.bbox for c in lattice.cells if c.row == 1 and c.col == 1)
+    cells += [GridCell(row=1, col=1, bbox=(x0, y0, phantom, y1)), GridCell(row=1, col=2, bbox=(phantom, y0, x1, y1))]
+    cells = [c.model_copy(update={"col_span": 2}) if c.col == 1 and c.row != 1 else c for c in cells]
+    wrong = GridTable(bbox=lattice.bbox, row_lines=lattice.row_lines, col_lines=sorted([*lattice.col_lines, phantom]),
+                      cells=cells, method="lattice")
+    for grid, expect_flags in ((lattice, False), (wrong, True)):
+        tables, _ = assign_lines([grid], boxes)
+        read_cells(tables, BoxReader(backend, image))
+        notes: list[str] = []
+        check_cut_numbers([grid], tables, image, notes)
+        flagged = [c for c in tables[0] if c.flags]
+        assert bool(flagged) is expect_flags, [(c.text, c.flags) for c in tables[0]]
+        if expect_flags:
+            assert all(c.grid.row == 1 for c in flagged) and "does not draw" in flagged[0].flags[0]
+            assert notes and "flagged" in notes[0]

@@ -21,6 +21,7 @@ from ..text import nfkc
 
 INSET_FRACTION = 0.08  # of the cell's smaller side, capped below: keeps ruling lines out of crops
 MAX_INSET = 6
+CUT_SHARE = 0.7  # a line clipped to less of its width than this runs across a rule
 INK_LEVEL = 200  # gray below this can be ink on an evened page (faded print reads ~150) ...
 INK_CONTRAST = 60  # ... when it is this much darker than the cell's paper
 MIN_INK_PIXELS = 12
@@ -41,6 +42,8 @@ class CellReading:
     boxes: list[BBox] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
     digits: Reading | None = None
+    cut: list[BBox] = field(default_factory=list)  # detected lines the cell's borders cut short
+    flags: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -64,6 +67,8 @@ def assign_lines(grids: list[GridTable], boxes: list[BBox]) -> tuple[list[list[C
         clipped = _clip(box, _inside(cell.grid.bbox))
         if clipped is not None:
             cell.boxes.append(clipped)
+            if clipped[2] - clipped[0] < CUT_SHARE * (box[2] - box[0]):
+                cell.cut.append(box)
     return tables, outside
 
 
@@ -181,7 +186,7 @@ def _plain(text: str) -> str:
 
 def to_cell(cell: CellReading, page: int) -> Cell:
     """The grid cell as a Cell: text as read, weakest character's confidence, doubts as flags."""
-    text, flags = cell.text, []
+    text, flags = cell.text, list(cell.flags)
     confidence = cell.confidence
     if cell.digits is not None:
         free, digits = _plain(text), _plain(cell.digits.text)

@@ -11,6 +11,7 @@ Crops are brought to that size here, so the package's pixel thresholds hold at e
 from __future__ import annotations
 
 import threading
+import warnings
 
 import cv2
 import numpy as np
@@ -102,7 +103,9 @@ def _model_cells(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     the edge; they are dropped before the logical grid is built (else a phantom row).
     """
     from wired_table_rec.table_recover import TableRecover
-    polygons, rotated = _load()(crop)  # no options: any option given turns its tilt correction off
+    with warnings.catch_warnings():  # the package calls a scikit-image property deprecated in 0.26
+        warnings.simplefilter("ignore", FutureWarning)
+        polygons, rotated = _load()(crop)  # no options: any option given turns its tilt correction off
     if polygons is None:
         return None
     h, w = crop.shape[:2]
