@@ -26,6 +26,7 @@ from gongkai.models import BBox, GridCell, GridTable
 
 from ..ocr.base import BoxReader
 from ..rows import ends_section, section_of
+from .boxes import centre_in, union
 from .cells import reads_as_number
 
 MIN_BOXES = 4  # fewer line boxes than this in a region make no table
@@ -108,7 +109,7 @@ def text_table_regions(boxes: list[BBox], reader: BoxReader, grids: list[GridTab
             runs.append(current)
             current, held = [], []
     runs.append(current)
-    return [_union([it.box for line in run for it in line.items]) for run in runs
+    return [union([it.box for line in run for it in line.items]) for run in runs
             if _numbers_in_cells(run)]
 
 
@@ -167,13 +168,13 @@ def _stacked(items: list[_Item], line_height: float) -> list[_Item]:
         else:
             stacks.append([it])
     joined = {id(it) for stack in stacks if len(stack) >= MIN_STACK for it in stack}
-    tall = [_Item(_union([it.box for it in stack]), " ".join(it.text for it in stack), False)
+    tall = [_Item(union([it.box for it in stack]), " ".join(it.text for it in stack), False)
             for stack in stacks if len(stack) >= MIN_STACK]
     return [it for it in items if id(it) not in joined] + tall
 
 
 def _outside(boxes: list[BBox], grids: list[GridTable]) -> list[BBox]:
-    return [b for b in boxes if not any(_centre_in(b, g.bbox) for g in grids)]
+    return [b for b in boxes if not any(centre_in(b, g.bbox) for g in grids)]
 
 
 def _items(boxes: list[BBox], reader: BoxReader) -> list[_Item]:
@@ -192,11 +193,6 @@ def _is_title(line: _Row) -> bool:
 
 def _text(line: _Row) -> str:
     return "".join(it.text for it in sorted(line.items, key=lambda i: i.box[0]))
-
-
-def _centre_in(box: BBox, region: BBox) -> bool:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
 
 
 def _lines(items: list[_Item]) -> list[_Row]:
@@ -332,7 +328,7 @@ def _cells(rows: list[_Row], columns: list[tuple[float, float]], label_starts: l
             col, span = _column_of(it, columns, label_starts)
             boxes.setdefault((r, col), []).append(it.box)
             spans[(r, col)] = max(spans.get((r, col), 1), span)
-    cells = {key: GridCell(row=key[0], col=key[1], col_span=spans[key], bbox=_padded(_union(bs)))
+    cells = {key: GridCell(row=key[0], col=key[1], col_span=spans[key], bbox=_padded(union(bs)))
              for key, bs in boxes.items()}
     for r in range(first_body, len(rows)):
         top, bottom = rows[r].top, rows[r].bottom
@@ -387,10 +383,6 @@ def _table(cells: dict[tuple[int, int], GridCell], rows: list[_Row], columns: li
     col_lines = [x0, *label_starts[1:], columns[0][0] - CELL_PAD / 2, *value_edges, x1]
     return GridTable(bbox=(x0, y0, x1, y1), row_lines=row_lines, col_lines=sorted(col_lines),
                      cells=sorted(found, key=lambda c: (c.row, c.col)), method="aligned")
-
-
-def _union(boxes: list[BBox]) -> BBox:
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _padded(box: BBox) -> BBox:

@@ -18,6 +18,7 @@ from gongkai.models import BBox, Cell, GridCell, GridTable
 
 from ..ocr.base import NUMERIC_CHARSET, BoxReader, Reading
 from ..text import nfkc
+from .boxes import centre_in, union
 
 INSET_FRACTION = 0.08  # of the cell's smaller side, capped below: keeps ruling lines out of crops
 MAX_INSET = 6
@@ -73,15 +74,11 @@ def assign_lines(grids: list[GridTable], boxes: list[BBox]) -> tuple[list[list[C
 
 
 def _cell_at(tables: list[list[CellReading]], grids: list[GridTable], box: BBox) -> CellReading | None:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     for cells, grid in zip(tables, grids):
-        x0, y0, x1, y1 = grid.bbox
-        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
-            continue
-        for cell in cells:
-            b = cell.grid.bbox
-            if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
-                return cell
+        if centre_in(box, grid.bbox):
+            found = next((cell for cell in cells if centre_in(box, cell.grid.bbox)), None)
+            if found is not None:
+                return found
     return None
 
 
@@ -141,13 +138,9 @@ def _reread_as_one_line(cells: list[CellReading], reader: BoxReader) -> None:
     """A number the detector cut in pieces on one line ('4' '0') is read again whole: the
     recogniser, not a guess about the gap, decides whether a space is printed there."""
     split = [c for c in cells if len(c.boxes) > 1 and len(group_lines([(b, "") for b in c.boxes])) == 1]
-    unions = [_union(c.boxes) for c in split]
+    unions = [union(c.boxes) for c in split]
     for cell, box, reading in zip(split, unions, reader.read(unions)):
         cell.boxes, cell.readings = [box], [reading]
-
-
-def _union(boxes: list[BBox]) -> BBox:
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _numeric_cells(cells: list[CellReading]) -> list[CellReading]:
@@ -243,7 +236,7 @@ def group_lines(items: list[tuple[BBox, str]]) -> list[tuple[BBox, str]]:
             gap = box[0] - prev[2]
             text += (" " if gap > 1.5 * (box[3] - box[1]) else "") + piece
         boxes = [b for b, _ in line]
-        bbox = _union(boxes)
+        bbox = union(boxes)
         out.append((bbox, text))
     return out
 

