@@ -7,10 +7,13 @@ Runs with no Prefect server (an ephemeral local API is started in-process).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import importlib
 import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +37,25 @@ from gongkai.store.operational import OperationalStore
 CACHE_EXPIRATION = dt.timedelta(days=30)
 
 
+CODE_PACKAGES = ("gongkai.extractors", "gongkai.models", "gongkai.config")  # what makes an extraction
+
+
 def file_cache_key(_context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Same bytes and same pipeline version: the cached extraction is still right."""
-    return f"extract-{sha256_of(Path(parameters['path']))}-{PIPELINE_VERSION}"
+    """Same bytes through the same code: the cached extraction is still right."""
+    return f"extract-{sha256_of(Path(parameters['path']))}-{PIPELINE_VERSION}-{code_fingerprint()}"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the extraction code and its config files. The version number is not bumped on
+    every change, and a result cached by older code (on disk for 30 days) must not be reused."""
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        folder = Path(importlib.import_module(package).__file__).parent
+        for path in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _transient_store_error(_task: Any, _run: Any, state: Any) -> bool:

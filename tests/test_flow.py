@@ -54,3 +54,31 @@ def test_flow_on_a_dask_local_cluster(flow_env: Path) -> None:
     store_url = f"sqlite:///{flow_env / 'dask.sqlite'}"
     summary = run_flow([seed("001"), seed("002")], store_url, flow_env / "dask.duckdb", runner="dask", progress=False)
     assert summary["inserted"] == 2 and summary["accepted"] == 200 + 198
+
+
+def test_cached_extractions_are_keyed_by_the_code_that_made_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result cached by older code is not reused: the cache key hashes the extraction code."""
+    import sys
+
+    from flows import process_documents as pd
+
+    package = tmp_path / "fp_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "stage.py").write_text("THRESHOLD = 0.5\n", encoding="utf-8")
+    (package / "rules.yaml").write_text("a: 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(pd, "CODE_PACKAGES", ("fp_probe",))
+    fingerprint = pd.code_fingerprint.__wrapped__
+    first = fingerprint()
+    assert fingerprint() == first
+    (package / "stage.py").write_text("THRESHOLD = 0.6\n", encoding="utf-8")
+    second = fingerprint()
+    (package / "rules.yaml").write_text("a: 2\n", encoding="utf-8")
+    assert len({first, second, fingerprint()}) == 3
+    pd.code_fingerprint.cache_clear()
+    try:
+        assert fingerprint() in pd.file_cache_key(None, {"path": str(package / "rules.yaml")})
+    finally:
+        pd.code_fingerprint.cache_clear()
+        sys.modules.pop("fp_probe", None)
