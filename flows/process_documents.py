@@ -109,7 +109,7 @@ def process_documents(
     bar = tqdm(total=len(paths), unit="doc", disable=not progress, desc="process_documents")
     for future in as_completed(futures):
         result = future.result()
-        saved = store_task(result, path_of[future.task_run_id], store_url)
+        saved = _stored(result, path_of[future.task_run_id], store_url)
         rows.append(_summary_row(result, saved))
         summary.update(_counts(result, saved))
         bar.update(1)
@@ -117,6 +117,16 @@ def process_documents(
     counts = load_analytics_task(store_url, analytics_path)
     _publish_summary(rows, summary, counts)
     return {"documents": len(paths), **summary, "analytics": counts}
+
+
+def _stored(result: ExtractionResult, path: str, store_url: str) -> dict[str, Any]:
+    """The store task's outcome; one document the store refuses after its retries is reported
+    as not stored, and the others are still stored."""
+    try:
+        return store_task(result, path, store_url)
+    except Exception as exc:  # noqa: BLE001 - any failure of one document's insert
+        return {"name": result.source.name, "outcome": "store_failed", "review_items": 0,
+                "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _counts(result: ExtractionResult, saved: dict[str, Any]) -> Counter[str]:
@@ -135,7 +145,8 @@ def _summary_row(result: ExtractionResult, saved: dict[str, Any]) -> dict[str, A
     return {
         "document": result.source.name,
         "stored": saved["outcome"],
-        "error": f"{result.error.kind}: {result.error.message}" if result.error else "",
+        "error": "; ".join(e for e in (f"{result.error.kind}: {result.error.message}" if result.error else "",
+                                       saved.get("error", "")) if e),
         "reports": ", ".join(f"{r.year or '?'} {r.kind} {r.template or ''}".strip() for r in result.reports),
         "fields": len(fields),
         "accepted": sum(f.status == "accepted" for f in fields),

@@ -92,6 +92,9 @@ def run(
     summary = run_flow(files, store_url, analytics_path, runner, dask_address, progress)
     typer.echo(f"store: {store_url}\nanalytics: {analytics_path}")
     typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
+    if summary.get("store_failed"):
+        typer.echo(f"{summary['store_failed']} document(s) could not be stored: see the run summary", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -82,3 +82,29 @@ def test_cached_extractions_are_keyed_by_the_code_that_made_them(tmp_path: Path,
     finally:
         pd.code_fingerprint.cache_clear()
         sys.modules.pop("fp_probe", None)
+
+
+def test_a_document_the_store_refuses_does_not_stop_the_others(flow_env: Path) -> None:
+    """A real SQLite trigger refuses one document's insert: it is reported not stored, the
+    other documents are stored and loaded into analytics."""
+    import sqlite3
+
+    from gongkai.flows.process_documents import run_flow
+    from gongkai.store.operational import OperationalStore
+
+    inputs = flow_env / "in"
+    inputs.mkdir()
+    for prefix in ("001", "004"):
+        shutil.copy(seed(prefix), inputs)
+    refused = sorted(inputs.iterdir())[0].name
+    store_path = flow_env / "ops.sqlite"
+    store_url = f"sqlite:///{store_path}"
+    with OperationalStore(store_url) as store:
+        store.migrate()
+    with sqlite3.connect(store_path) as con:
+        con.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.name = '{refused}' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+    summary = run_flow(sorted(inputs.iterdir()), store_url, flow_env / "analytics.duckdb", progress=False)
+    assert summary["store_failed"] == 1 and summary["inserted"] == 1
+    with sqlite3.connect(store_path) as con:
+        assert [n for (n,) in con.execute("select name from documents")] == [sorted(inputs.iterdir())[1].name]
