@@ -92,19 +92,19 @@ def test_a_document_the_store_refuses_does_not_stop_the_others(flow_env: Path) -
     from gongkai.flows.process_documents import run_flow
     from gongkai.store.operational import OperationalStore
 
-    inputs = flow_env / "in"
+    inputs = flow_env / "refused-in"
     inputs.mkdir()
     for prefix in ("001", "004"):
         shutil.copy(seed(prefix), inputs)
     refused = sorted(inputs.iterdir())[0].name
-    store_path = flow_env / "ops.sqlite"
+    store_path = flow_env / "refused-ops.sqlite"
     store_url = f"sqlite:///{store_path}"
     with OperationalStore(store_url) as store:
         store.migrate()
     with sqlite3.connect(store_path) as con:
         con.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.name = '{refused}' "
                     "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
-    summary = run_flow(sorted(inputs.iterdir()), store_url, flow_env / "analytics.duckdb", progress=False)
+    summary = run_flow(sorted(inputs.iterdir()), store_url, flow_env / "refused-analytics.duckdb", progress=False)
     assert summary["store_failed"] == 1 and summary["inserted"] == 1
     with sqlite3.connect(store_path) as con:
         assert [n for (n,) in con.execute("select name from documents")] == [sorted(inputs.iterdir())[1].name]
