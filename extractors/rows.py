@@ -103,6 +103,10 @@ def _grid_rows(table: Table) -> list[tuple[list[Cell], list[Cell], list[Cell]]]:
         values = starting[last_label + 1 :]
         first_value_col = values[0].col if values else table.n_cols
         carried = [c for c in cells if c.row < r and _is_label(c) and c.col < first_value_col]
+        if len(labels) == 1 and labels[0].row_span > 1 and values:
+            # A label spanning down from a row of values that has no label of its own is the
+            # group label of rows whose first lost its label (三、本年度办理结果 over a blank).
+            carried, labels = carried + labels, []
         if labels or values:
             out.append((carried + labels, values, carried))
     return out
