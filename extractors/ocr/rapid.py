@@ -145,12 +145,11 @@ def _decode(probs: np.ndarray, characters: list[str], allowed: np.ndarray | None
     character's confidence is its probability renormalised over the allowed classes: a
     digit that wins only because the text it really is was forbidden stays weak.
     """
-    classes = np.arange(probs.shape[1])
     if allowed is not None:
-        classes, probs = allowed, probs[:, allowed]
+        probs = probs[:, allowed]
         probs = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-9)
     picked = probs.argmax(axis=1)
-    best = classes[picked]
+    best = picked if allowed is None else allowed[picked]
     conf = probs[np.arange(len(picked)), picked]
     text, confs = [], []
     previous = -1

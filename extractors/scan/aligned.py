@@ -1,15 +1,18 @@
 """Tables drawn without ruling lines: rows and columns from how the text lines align.
 
-Where the layout model sees a table that has no rules (a web table styled without
-borders), its detected line boxes are read first (the BoxReader keeps the readings for
-the cells) and the grid is rebuilt from them:
+A region comes from the layout model (a table, or a figure it took a table for) or from
+`text_table_regions` (runs of text lines set in cells, with numbers: tables the model
+missed). Its detected line boxes are read first (the BoxReader keeps the readings for the
+cells), numbers the detector missed on lines of numbers are recovered from ink, and the
+grid is rebuilt:
 - a section title inside the region starts a new table (their columns differ);
 - value columns are the x-ranges the number boxes share; a run of numbers with label
   text to its right (item numbers "1.") is label, not a column;
 - label columns are the left edges the label boxes share, left of the first value column;
 - each text line is a row; a line whose box touches the line above (wrapped text in one
   cell) and starts no new item joins that row;
-- a box taller than two lines (a vertical label such as 三、本年度办理结果) spans the rows it covers.
+- a box taller than two lines, or short pieces stacked in a narrow column (a vertical
+  label such as 三、本年度办理结果), spans the rows it covers.
 Every body row gets a cell in every value column, so a blank keeps its place.
 """
 from __future__ import annotations
@@ -124,12 +127,12 @@ def _missed_numbers(items: list[_Item], reader: BoxReader, line_height: float) -
     them the line would hold fewer values than the table has columns, and its values shift."""
     gray = reader.image if reader.image.ndim == 2 else cv2.cvtColor(reader.image, cv2.COLOR_BGR2GRAY)
     found: list[BBox] = []
+    x1 = max(it.box[2] for it in items)
     for line in _lines([it for it in items if it.height <= TALL_RATIO * line_height]):
         numbers = [it for it in line.items if it.number]
         if not numbers:
             continue
         x0 = min(it.box[0] for it in numbers)
-        x1 = max(it.box[2] for it in items)
         found += _uncovered_ink(gray, (x0, line.top, x1, line.bottom), [it.box for it in line.items], line_height)
     return [it for it in _items(found, reader) if it.number]
 
@@ -257,8 +260,7 @@ def _value_columns(lines: list[_Row]) -> list[tuple[float, float]]:
             spans[-1][1] = max(spans[-1][1], it.box[2])
         else:
             spans.append([it.box[0], it.box[2]])
-    columns = [(a, b) for a, b in spans]
-    return [c for c in columns if not _numbering(c, lines)]
+    return [(a, b) for a, b in spans if not _numbering((a, b), lines)]
 
 
 def _numbering(column: tuple[float, float], lines: list[_Row]) -> bool:

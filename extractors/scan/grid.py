@@ -48,11 +48,7 @@ MIN_SINGLE_ROW_WIDTH_IN = 3.0  # and this wide: bold title strokes can draw a ti
 
 def find_grids(image: np.ndarray) -> list[GridTable]:
     """Every ruled table on the page, top to bottom: 2+ rows and 2+ columns, or one row of 3+ columns."""
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
-    gray = np.ascontiguousarray(image, dtype=np.uint8)
-    px = min(gray.shape) / PAGE_SHORT_SIDE_IN
-    px = float(np.clip(px, *DPI_RANGE))  # pixels per inch
+    gray, px = _gray_and_dpi(image)
     ink = _ink(gray, px)
     horiz, vert = _rule_masks(ink, px)
     hs, sh = _segments(horiz, False, px)
@@ -71,16 +67,23 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
 def has_rules(image: np.ndarray, box: BBox) -> bool:
     """Whether rule pieces run both across and down inside `box`: a table whose rules are too
     faint or broken to make a grid, rather than one drawn without any."""
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    px = float(np.clip(min(gray.shape) / PAGE_SHORT_SIDE_IN, *DPI_RANGE))
+    gray, px = _gray_and_dpi(image)
     x0, y0, x1, y1 = (max(int(v), 0) for v in box)
-    area = np.ascontiguousarray(gray[y0:y1, x0:x1], dtype=np.uint8)
+    area = np.ascontiguousarray(gray[y0:y1, x0:x1])
     if area.size == 0:
         return False
     horiz, vert = _rule_masks(_ink(area, px), px)
     longest_stroke = LONE_RULE_IN * px
     return all(int(((segs[:, 2] - segs[:, 1]) >= longest_stroke).sum()) >= 2
                for segs in (_segments(horiz, False, px)[0], _segments(vert, True, px)[0]))
+
+
+def _gray_and_dpi(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The page as contiguous 8-bit grey, and its pixels per inch guessed from its short side."""
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    gray = np.ascontiguousarray(image, dtype=np.uint8)
+    return gray, float(np.clip(min(gray.shape) / PAGE_SHORT_SIDE_IN, *DPI_RANGE))
 
 
 def _px(inches: float, px: float) -> int:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import layoutparser as lp
 import numpy as np
@@ -44,6 +45,8 @@ CDLA_TYPES: dict[str, str] = {
 TILE_ASPECT = 1.5  # height / width of the pieces a tall image is seen in: a page's shape, as the model was trained
 TILE_OVERLAP = 0.3  # of a tile's height, seen again by the next tile: a region cut by one edge is whole in one tile
 SAME_REGION = 0.8  # a region lying this much inside another of its type, from the next tile, is that one seen twice
+
+T = TypeVar("T")
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -107,14 +110,19 @@ def _merged(blocks: list[lp.TextBlock]) -> list[lp.TextBlock]:
         box = _box(block)
         same = [k for k in kept if k.type == block.type]
         if block.type == "table":
-            touching = [k for k in same if intersection(box, _box(k)) > 0]
+            box, touching = _grown(box, same, _box)
             for k in touching:
                 kept.remove(k)
-                box = union((box, _box(k)))
             kept.append(lp.TextBlock(lp.Rectangle(*box), type="table", score=block.score))
         elif not any(intersection(box, _box(k)) >= SAME_REGION * area(box) for k in same):
             kept.append(block)
     return sorted(kept, key=lambda b: (_box(b)[1], _box(b)[0]))
+
+
+def _grown(box: BBox, others: list[T], box_of: Callable[[T], BBox]) -> tuple[BBox, list[T]]:
+    """`box` grown over every one of `others` it touches, and the ones it touched."""
+    touching = [o for o in others if intersection(box, box_of(o)) > 0]
+    return union((box, *(box_of(o) for o in touching))), touching
 
 
 def _box(block: lp.TextBlock) -> BBox:
@@ -156,9 +164,9 @@ def join_regions(found: list[tuple[str, BBox]]) -> list[tuple[str, BBox]]:
     one table in parts, some called figures, and text runs add rows the model left out."""
     joined: list[tuple[str, BBox]] = []
     for kind, box in found:
-        for j in [j for j in joined if intersection(box, j[1]) > 0]:
+        box, touching = _grown(box, joined, lambda j: j[1])
+        for j in touching:
             joined.remove(j)
-            box = union((box, j[1]))
             kind = min(kind, j[0], key=lambda k: JOIN_RANK.get(k, len(JOIN_RANK)))
         joined.append((kind, box))
     return sorted(joined, key=lambda j: j[1][1])
