@@ -2,15 +2,19 @@
 # System packages gongkai needs beyond its Python dependencies (Debian 12 / bookworm).
 #   postgresql               the server the store tests run against (PostgreSQL 15)
 #   libreoffice-writer-nogui only with --with-libreoffice: converts legacy .doc files
+#   fonts-arphic-uming, fonts-noto-cjk
+#                            only with --with-fonts: the CJK fonts scripts/render_samples.py embeds
+#                            when it regenerates the sample PDFs (the tests need no font)
 # Idempotent: installs only what is missing, and skips apt-get update when nothing is.
 set -euo pipefail
 
-usage() { echo "usage: $0 [--with-libreoffice]" >&2; exit 2; }
+usage() { echo "usage: $0 [--with-libreoffice] [--with-fonts]" >&2; exit 2; }
 
 packages=(postgresql)
 for arg in "$@"; do
     case "$arg" in
         --with-libreoffice) packages+=(libreoffice-writer-nogui) ;;
+        --with-fonts) packages+=(fonts-arphic-uming fonts-noto-cjk) ;;
         -h|--help) usage ;;
         *) echo "unknown option: $arg" >&2; usage ;;
     esac

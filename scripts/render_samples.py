@@ -11,13 +11,12 @@ The tables are laid out as the official forms (国办公开办函〔2019〕60号
 pre-2019 政府信息公开情况统计表): HTML with real rowspan/colspan, DOCX with real merged cells
 (python-docx cell.merge), PDF with ruled reportlab tables (GRID + SPAN).
 
-Fonts (PDF).  Most PDFs use reportlab's built-in CID font STSong-Light (Adobe-GB1, not embedded):
-nothing to install, and pdfium/camelot extract exactly the text that was drawn.  Without a CJK
-font on the reading machine such a page *renders* with blank CJK glyphs, so three of the unseen
-PDFs embed a subset of AR PL UMing instead (TrueType, renders everywhere, also extracts exactly).
-To regenerate those you need the font:  apt-get install fonts-arphic-uming
-(or set GONGKAI_UMING_TTC=/path/to/uming.ttc).  The generated PDFs are committed, so tests need
-no font at all.
+Fonts (PDF).  Every PDF embeds the subset of AR PL UMing it uses (TrueType), so it renders the
+same on every machine whatever CJK fonts it has, or none.  (A non-embedded CID font such as
+reportlab's STSong-Light is drawn with whatever CJK font the reading machine has: the pages the
+tests and the scan benchmark rasterise then differed between machines.)  To regenerate you need
+the font:  bash scripts/install_system_packages.sh --with-fonts  (or set
+GONGKAI_UMING_TTC=/path/to/uming.ttc).  The generated PDFs are committed, so tests need no font.
 
 Output is deterministic: reportlab runs with rl_config.invariant, DOCX zips get fixed
 timestamps and core properties, and the unseen values come from a fixed random seed.
@@ -41,16 +40,16 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pdf_fonts import PDF_FONTS, pdf_font  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "samples" / "specs"
 RENDERED = ROOT / "samples" / "rendered"
 UNSEEN = ROOT / "tests" / "fixtures" / "unseen"
 UNSEEN_SEED = 20240521
-UMING_CANDIDATES = [
-    os.environ.get("GONGKAI_UMING_TTC", ""),
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/truetype/arphic-uming/uming.ttc",
-]
+FONT_FIXTURES = ROOT / "tests" / "fixtures" / "fonts"
+FONT_FIXTURE_REPORT = "000_liaocheng_wjw_2021"  # its 表四 grew a phantom row where Noto drew it
 
 # --------------------------------------------------------------------------------------------
 # The forms
@@ -281,7 +280,7 @@ class Layout:
     corner_split: bool = False
     page_break_before: str | None = None  # request row id (PDF only)
     split_text_across_pages: bool = False
-    font: str = "cid"  # cid (STSong-Light) | uming (embedded TrueType subset)
+    font: str = "uming"  # a key of PDF_FONTS: the embedded TrueType subset the PDF is drawn in
     html_blank: str = ""  # text written into a blank HTML cell ('' or '&nbsp;')
     html_p: bool = False
     html_th: bool = False
@@ -630,30 +629,6 @@ def render_docx(rep: Report, path: Path):
     path.write_bytes(_docx_fixed_zip(buf.getvalue()))
 
 
-_FONTS_REGISTERED: dict[str, str] = {}
-
-
-def pdf_font(kind: str) -> str:
-    from reportlab.pdfbase import pdfmetrics
-    if kind in _FONTS_REGISTERED:
-        return _FONTS_REGISTERED[kind]
-    if kind == "cid":
-        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-        _FONTS_REGISTERED[kind] = "STSong-Light"
-    elif kind == "uming":
-        from reportlab.pdfbase.ttfonts import TTFont
-        path = next((p for p in UMING_CANDIDATES if p and os.path.exists(p)), None)
-        if path is None:
-            sys.exit("AR PL UMing (uming.ttc) not found: apt-get install fonts-arphic-uming, "
-                     "or set GONGKAI_UMING_TTC=/path/to/uming.ttc")
-        pdfmetrics.registerFont(TTFont("UMing", path, subfontIndex=0))
-        _FONTS_REGISTERED[kind] = "UMing"
-    else:
-        raise ValueError(kind)
-    return _FONTS_REGISTERED[kind]
-
-
 def _BreakingGrid(grid: Grid, make_table, rep: Report, cont: bool = False, heading=None):
     """A flowable that draws table 3 and cuts it across a page break in the middle of its rows.
 
@@ -905,15 +880,15 @@ UNSEEN_DEFS = [
     ("u13", "fenhe_yjj", "山西省", "晋阳市", "晋阳市汾河县应急管理局", "汾河县应急管理局", 2019, "pdf", "small", "zero",
      ["page_break", "signed", "procurement_yuan"]),
     ("u14", "weibei_wlj", "陕西省", "秦川市", "秦川市渭北县文化和旅游局", "渭北县文化和旅游局", 2021, "pdf", "medium", "small",
-     ["page_break", "fee_wan_unit", "fullwidth", "font_embedded"]),
+     ["page_break", "fee_wan_unit", "fullwidth"]),
     ("u15", "bixi_lcj", "云南省", "彩云市", "彩云市碧溪县林业和草原局", "碧溪县林业和草原局", 2022, "pdf", "small", "small",
      ["merge_parent_leaf", "page_break", "broken_total_natural"]),
     ("u16", "qianling_gaj", "贵州省", "黔岭市", "黔岭市公安局", "市公安局", 2023, "pdf", "large", "large",
-     ["missing_labels", "split_label_cells", "thousands", "font_embedded", "page_break_split_text"]),
+     ["missing_labels", "split_label_cells", "thousands", "page_break_split_text"]),
     ("u17", "lishui_tyjr", "广西壮族自治区", "桂江市", "桂江市漓水县退役军人事务局", "漓水县退役军人事务局", 2024, "pdf", "small", "zero",
      ["other_single_row", "keep_other_services", "dash", "page_break"]),
     ("u18", "qilian_sfj", "甘肃省", "陇原市", "陇原市祁连县司法局", "祁连县司法局", 2020, "pdf", "medium", "small",
-     ["spaced_labels", "appeals_header_split_cells", "blank", "font_embedded", "page_break"]),
+     ["spaced_labels", "appeals_header_split_cells", "blank", "page_break"]),
 ]
 
 OUTCOME_WEIGHTS = {
@@ -1178,9 +1153,6 @@ def apply_unseen(defn, rng: random.Random) -> Report:
             else:
                 notes.append("PDF: 表三 breaks across two pages before row {BREAK} (no repeated header; the rowspanning "
                              "labels continue as empty cells)")
-        elif p == "font_embedded":
-            lay.font = "uming"
-            notes.append("PDF font: embedded TrueType subset (AR PL UMing) instead of the non-embedded STSong-Light")
         elif p.startswith("broken_"):
             pass
         else:
@@ -1438,13 +1410,29 @@ def verify_outputs(reports: list[Report], outdir: Path) -> int:
     return problems
 
 
+def write_font_fixtures() -> None:
+    """One report drawn in every font: the same tables must come out of each rendering."""
+    FONT_FIXTURES.mkdir(parents=True, exist_ok=True)
+    rep = next(r for r in seed_reports() if r.name == FONT_FIXTURE_REPORT)
+    for kind in PDF_FONTS:
+        drawn = copy.deepcopy(rep)
+        drawn.layout.font = kind
+        render_pdf(drawn, FONT_FIXTURES / f"{rep.name}.{kind}.pdf")
+        print("wrote", f"{rep.name}.{kind}.pdf")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--unseen", action="store_true", help="write tests/fixtures/unseen/ instead of samples/rendered/")
     ap.add_argument("--verify", action="store_true", help="re-read the written files and check them")
     ap.add_argument("--check", action="store_true", help="only run the consistency self-check")
     ap.add_argument("--only", help="only reports whose name starts with this")
+    ap.add_argument("--fonts", action="store_true",
+                    help=f"write {FONT_FIXTURE_REPORT} once in each font of PDF_FONTS to tests/fixtures/fonts/")
     a = ap.parse_args(argv)
+    if a.fonts:
+        write_font_fixtures()
+        return 0
     reps = unseen_reports() if a.unseen else seed_reports()
     if a.only:
         reps = [r for r in reps if r.name.startswith(a.only)]

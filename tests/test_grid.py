@@ -292,3 +292,22 @@ def test_rasterised_reports_match_the_pdf_reader(name: str):
             assert_tiles(g)
         got = [(g.n_rows, g.n_cols, sorted(spans(g))) for g in grids]
         assert got == reader_parts(path, i + 1), f"page {i + 1}"
+
+
+FONT_RENDERINGS = sorted((ROOT / "tests" / "fixtures" / "fonts").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("dpi", [96, 150, 200])
+def test_one_structure_whatever_font_the_table_is_drawn_in(dpi: int):
+    """The same report drawn in AR PL UMing, Noto Sans CJK and Noto Serif CJK (each embedded) gives
+    the same grids as the PDF reader: a run of glyph strokes near a rule (Noto's 结果维/持 at
+    150 dpi) is not a row, and three glyphs' aligned strokes are not a rule piece."""
+    import pypdfium2 as pdfium
+
+    assert len(FONT_RENDERINGS) == 3
+    for path in FONT_RENDERINGS:
+        pdf = pdfium.PdfDocument(str(path))
+        for i in range(len(pdf)):
+            grids = find_grids(pdf[i].render(scale=dpi / 72).to_numpy())
+            got = [(g.n_rows, g.n_cols, sorted(spans(g))) for g in grids]
+            assert got == reader_parts(path, i + 1), f"{path.name} page {i + 1}"

@@ -33,6 +33,8 @@ BRIDGE_IN = 0.04  # gaps within a rule closed after opening (scan dropouts)
 LONE_RULE_IN = 0.3  # a run this long is a rule even where it meets nothing: longer than any stroke of text
 JOIN_GAP_IN = 0.05  # two such runs in line, this far apart, are one rule (steps of a faint slanted rule)
 TOUCH_IN = 0.08  # a segment ending this close to another counts as meeting it
+REACH_IN = 0.02  # and a rule of a table reaches (crosses or joins) at least one crossing rule this close:
+# a run of glyph strokes set in a cell stops short of both cell walls by the cell's padding
 MERGE_IN = 0.05  # rules closer than this are one rule (double lines, thick blurred rules)
 WALL_COVERAGE = 0.4  # fraction of a shared border drawn by rules to separate two grid cells: text does
 # not count, so undrawn borders score ~0; dropouts leave drawn ones well above
@@ -56,9 +58,12 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
     if len(hs) < 3 or len(vs) < 3:
         return []
     meets = _meets(hs, vs, sh, sv, _px(TOUCH_IN, px))
+    reaches = _meets(hs, vs, sh, sv, _px(REACH_IN, px))
+    reach_h, reach_v = reaches.any(1), reaches.any(0)
+    meets &= reach_h[:, None] & reach_v[None, :]
     tables = []
     for h_idx, v_idx in _groups(meets):
-        table = _table(hs, vs, (hs[h_idx], vs[v_idx]), (sh, sv), ink, px)
+        table = _table(hs[reach_h], vs[reach_v], (hs[h_idx], vs[v_idx]), (sh, sv), ink, px)
         if table is not None:
             tables.append(table)
     return sorted(tables, key=lambda t: t.bbox[1])
@@ -299,8 +304,9 @@ def _table(hs: np.ndarray, vs: np.ndarray, own: tuple[np.ndarray, np.ndarray], s
     """The grid of one connected set of rule segments (`own`); None unless it has 2+ rows and 2+ columns.
 
     Borders are drawn by the table's own segments, and by any segment long enough
-    to be a rule alone (pieces of a rule cut off by dropouts meet nothing);
-    short runs of text inside a merged cell are neither.
+    to be a rule alone (a piece of a rule a dropout cut from the rest meets too few
+    rules); `hs` and `vs` hold only segments that reach a crossing rule, so a run of
+    glyph strokes set in a cell, stopping short of its walls, is neither.
     """
     (own_h, own_v), (sh, sv) = own, slopes
     merge = _px(MERGE_IN, px)
