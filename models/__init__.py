@@ -13,12 +13,12 @@ from .report import (
     UnmappedCell,
 )
 from .scan import GridCell, GridTable, OcrLine, PageRegion
-from .template import ColumnSpec, RowSpec, RuleSpec, TableSpec, Template, Thresholds
+from .template import ColumnSpec, LearnedLabel, RowSpec, RuleSpec, TableSpec, Template, Thresholds
 
 __all__ = [
     "BBox", "Block", "Cell", "CellSource", "Document", "Page", "SourceInfo", "Table", "TextBlock",
     "SCHEMA", "CheckResult", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
     "GridCell", "GridTable", "OcrLine", "PageRegion",
-    "ColumnSpec", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",
+    "ColumnSpec", "LearnedLabel", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",
 ]

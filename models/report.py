@@ -43,6 +43,7 @@ class UnmappedCell(BaseModel):
     col_label: str | None
     raw: str
     page: int | None = None
+    bbox: BBox | None = None
 
 
 class CheckResult(BaseModel):
@@ -72,6 +73,11 @@ class Report(BaseModel):
     crops: dict[str, bytes] = Field(
         default_factory=dict, exclude=True,
         description="field id -> PNG of the cell as scanned, for fields sent to review (not in the JSON)",
+    )
+    page_images: dict[int, bytes] = Field(
+        default_factory=dict, exclude=True,
+        description="page number -> PNG of the normalised page the OCR read (field bboxes are in its "
+        "pixels), for each scanned page holding the report's fields (not in the JSON)",
     )
 
     def field(self, field_id: str) -> FieldValue | None:

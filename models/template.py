@@ -117,3 +117,14 @@ class Thresholds(BaseModel):
     label_inferred: float = Field(ge=0, le=1)
     checks_pass_bonus: float = Field(ge=0, le=1)
     source_confidence: dict[str, float]
+
+
+class LearnedLabel(BaseModel):
+    """A printed row label a reviewer mapped onto a template row: mapping takes it as one more alias.
+
+    The flow reads these from the store and hands them to extraction as data."""
+
+    template: str
+    table: str
+    row_id: str
+    label: str
