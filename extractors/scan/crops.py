@@ -1,8 +1,14 @@
-"""PNG crops of scanned cells, so a reviewer sees the cell as printed beside its value."""
+"""PNGs of scanned cells and pages, so a reviewer sees the cell as printed beside its value.
+
+Both are cut from the normalised page image the OCR read: the pixel space of every bbox.
+"""
 from __future__ import annotations
+
+import io
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from gongkai.models import FieldValue
 
@@ -30,3 +36,16 @@ def cell_png(image: np.ndarray, bbox: tuple[float, float, float, float]) -> byte
         return None
     ok, encoded = cv2.imencode(".png", image[y0:y1, x0:x1])
     return encoded.tobytes() if ok else None
+
+
+def page_pngs(fields: list[FieldValue], page_images: dict[int, np.ndarray]) -> dict[int, bytes]:
+    """page number -> grey PNG of each normalised page image that holds any of the fields."""
+    pages = sorted({f.page for f in fields if f.page is not None and f.page in page_images})
+    return {number: page_png(page_images[number]) for number in pages}
+
+
+def page_png(image: np.ndarray) -> bytes:
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    buffer = io.BytesIO()
+    Image.fromarray(gray).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
