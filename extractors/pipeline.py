@@ -72,19 +72,19 @@ def extract_report(segment: Segment, learned: Sequence[LearnedLabel] = ()) -> Re
         title=title.group(0) if title else None,
     )
     mapping = map_template(template, logical_rows(segment.blocks), learned) if template else None
-    if mapping:
+    if mapping is not None:
         report.fields, report.unmapped = mapping.fields, mapping.unmapped
     report.kind = detect_kind(segment, len(report.fields), sum(f.value is not None for f in report.fields))
     if report.kind != "tabular" or template is None or mapping is None:
         report.template, report.fields, report.unmapped = None, [], []
         return report
-    report.checks = run_checks(template, report.fields)
-    report.fields = _checked_and_complete(template, report.fields, mapping)
+    report.checks = run_checks(template, report.fields)  # on the printed fields: a missing one is no verdict
+    report.fields = _suggested_and_complete(template, report.fields, mapping)
     route_fields(report.fields, report.checks)
     return report
 
 
-def _checked_and_complete(template: Template, found: list[FieldValue], mapping: TableMapping) -> list[FieldValue]:
+def _suggested_and_complete(template: Template, found: list[FieldValue], mapping: TableMapping) -> list[FieldValue]:
     """The found fields with their suggestions, and every canonical field not found, in template order.
 
     The rules were judged on the found fields alone, so a missing field never makes a rule
