@@ -8,10 +8,7 @@ from gongkai.extractors.completeness import is_missing
 from gongkai.models import FieldValue, Report, TableSpec
 
 MARKS = {"accepted": "", "needs_review": "?", "corrected": "✎"}
-LEGEND = (
-    "? needs review   ·? a blank cell to review   ? alone: not found in the document (or its row not recognised)"
-    "   ✎ corrected   (empty) a variant row the template does not require"
-)
+LEGEND = "? needs review   · a blank cell   ? alone: not found in the document (or its row not recognised)   ✎ corrected"
 
 
 def render_report(report: Report) -> str:

@@ -31,6 +31,7 @@ UNKNOWN = "2.甲乙丙丁戊己庚辛"
 ROW = "unavailable.needs_creation"
 ROW_IDS = [i for i in EXPECTED if i.startswith(f"requests.{ROW}.")]
 APPEALS = [i for i in EXPECTED if i.startswith("appeals.")]
+COLUMNS = ["natural_person", "commercial", "research", "public_interest", "legal_service", "other_org", "total"]
 
 
 def _tabular(result: ExtractionResult) -> Report:
@@ -181,3 +182,27 @@ def test_pdf_removed_row_points_at_its_table(pdf_document: Document) -> None:
         assert field.reasons == [NOT_FOUND] and field.page == before.page and field.bbox
         x0, y0, x1, y1 = field.bbox  # the table's extent on that page: around both neighbours
         assert all(x0 <= n.bbox[0] and y0 <= n.bbox[1] and n.bbox[2] <= x1 and n.bbox[3] <= y1 for n in (before, after))
+
+
+# --- which rows are canonical: the one-row （六）其他处理 -------------------------------------------
+
+
+def test_gov2019_lists_its_one_row_other_when_missing(tmp_path: Path) -> None:
+    page = RENDERED / "002_shangcheng_wjj_2020.html"
+    html = page.read_text(encoding="utf-8")
+    row = re.search(r"<tr><td[^>]*>（六）其他处理</td>.*?</tr>", html)
+    assert row and html.count(row.group(0)) == 1
+    path = tmp_path / page.name
+    path.write_text(html.replace(row.group(0), ""), encoding="utf-8")
+    report = _tabular(extract_file(path))
+    assert report.template == "gov-2019"
+    not_found = assert_complete(report)
+    assert sorted(not_found) == sorted(f"requests.other.{c}" for c in COLUMNS)
+    assert not any(".other.no_correction." in f.id for f in report.fields)  # gov-2021's sub-rows are not 2019's
+
+
+def test_gov2021_one_row_other_holds_its_sub_rows() -> None:
+    report = _tabular(extract_file(ROOT / "tests" / "fixtures" / "unseen" / "u05_eling_zfb_2024.html"))
+    assert report.template == "gov-2021" and report.field("requests.other.total")
+    assert assert_complete(report) == {}
+    assert not any(f.id.startswith("requests.other.") and f.id.count(".") == 3 for f in report.fields)

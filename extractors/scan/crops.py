@@ -42,13 +42,12 @@ def cell_png(image: np.ndarray, bbox: tuple[float, float, float, float]) -> byte
 def page_pngs(fields: list[FieldValue], page_images: dict[int, np.ndarray]) -> dict[int, bytes]:
     """page number -> grey PNG of each normalised page image that holds any of the fields."""
     pages = sorted({f.page for f in fields if f.page is not None and f.page in page_images})
-    return {number: page_png(page_images[number]) for number in pages}
+    encoded = {number: page_png(page_images[number]) for number in pages}
+    return {number: png for number, png in encoded.items() if png is not None}
 
 
-def page_png(image: np.ndarray) -> bytes:
+def page_png(image: np.ndarray) -> bytes | None:
     """The page in its own pixel space (same size, so every bbox still fits), grey, in 16 levels."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     ok, encoded = cv2.imencode(".png", PAGE_GREY_LEVELS[gray], [cv2.IMWRITE_PNG_COMPRESSION, PAGE_PNG_COMPRESSION])
-    if not ok:
-        raise ValueError("a page image could not be encoded as PNG")
-    return encoded.tobytes()
+    return encoded.tobytes() if ok else None
