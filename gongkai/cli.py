@@ -126,13 +126,14 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the exported tables")],
     format: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
     analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    complete_only: Annotated[bool, typer.Option("--complete-only", help="leave out reports with open review items")] = False,
 ) -> None:
     """Export the analytics tables as Parquet or CSV files."""
     from gongkai.store.analytics import export_analytics
 
     if format not in ("parquet", "csv"):
         raise typer.BadParameter("--format must be parquet or csv")
-    written = export_analytics(analytics or default_analytics(), out, format)  # type: ignore[arg-type]
+    written = export_analytics(analytics or default_analytics(), out, format, complete_only=complete_only)  # type: ignore[arg-type]
     typer.echo("\n".join(str(p) for p in written))
 
 

@@ -113,6 +113,7 @@ class ReportRow:
     template: str | None
     kind: str
     title: str | None
+    complete: bool = True  # nothing in it open, claimed or skipped in the review queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +375,10 @@ class OperationalStore:
                 reports.c.template,
                 reports.c.kind,
                 reports.c.title,
+                ~sa.exists().where(
+                    review_queue.c.report_id == reports.c.id,
+                    review_queue.c.state.in_(["open", "claimed", "skipped"]),
+                ).label("complete"),
             )
             .join_from(reports, documents)
             .order_by(reports.c.id)
