@@ -200,6 +200,11 @@ class ReviewReader:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(q.crop_png).where(q.id == item_id)).scalar_one_or_none()
 
+    def report_ids(self, document_id: int) -> list[int]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                sa.select(r.id).where(r.document_id == document_id).order_by(r.ordinal)).scalars())
+
     def report_exists(self, report_id: int) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(r.id).where(r.id == report_id)).first() is not None
