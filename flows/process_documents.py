@@ -126,6 +126,7 @@ def process_documents(
     bar.close()
     counts = load_analytics_task(store_url, analytics_path)
     with OperationalStore(store_url) as store:
+        store.optimize()  # the review app reads a queue that may just have grown a lot
         queue = ReviewReader(store).size_by_reason()
     _publish_summary(rows, summary, counts, queue)
     return {"documents": len(paths), **summary, "analytics": counts, "open_review_items": sum(queue.values())}

@@ -259,6 +259,14 @@ class OperationalStore:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def optimize(self) -> None:
+        """SQLite: refresh the planner's statistics where tables grew (PRAGMA optimize), so
+        the queue is read in id order instead of sorting every open item. PostgreSQL's
+        autovacuum does this by itself."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA optimize=0x10002")
+
     # -- writing --------------------------------------------------------------------------
     def save_result(
         self,

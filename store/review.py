@@ -25,6 +25,7 @@ from .operational import OperationalStore, _restore_number
 from .schema import checks, documents, fields, label_variants, page_images, reports, review_queue
 
 q, f, r, d = review_queue.c, fields.c, reports.c, documents.c
+PENDING = sa.text("review_queue.state IN ('open', 'claimed')")
 
 
 def live_claim(now: datetime) -> sa.ColumnElement[bool]:
@@ -38,7 +39,12 @@ def available(now: datetime) -> sa.ColumnElement[bool]:
 
 
 def _states_clause(states: list[str], now: datetime) -> sa.ColumnElement[bool]:
-    parts = [q.state.in_([s for s in states if s in ("resolved", "skipped")])]
+    done = [s for s in states if s in ("resolved", "skipped")]
+    if "open" in states and "claimed" in states:
+        # every pending item, expired leases or not: the partial index ix_review_queue_pending_id
+        pending = PENDING  # literal: a bound IN list cannot use a partial index in SQLite
+        return sa.or_(pending, q.state.in_(done)) if done else pending
+    parts = [q.state.in_(done)]
     if "open" in states:
         parts.append(available(now))
     if "claimed" in states:
@@ -78,6 +84,10 @@ def _filtered(stmt: sa.Select[Any], filters: QueueFilter, now: datetime) -> sa.S
     if filters.reason:
         stmt = stmt.where(sa.cast(q.reasons, sa.Text).contains(filters.reason, autoescape=True))
     return stmt
+
+
+def _filters_reports(filters: QueueFilter) -> bool:
+    return any(v is not None for v in (filters.agency, filters.year, filters.template, filters.source_kind))
 
 
 def _queue_item(row: RowMapping, now: datetime) -> dict[str, Any]:
@@ -130,33 +140,34 @@ class ReviewReader:
             return [QueueItem(**_queue_item(row, now)) for row in conn.execute(stmt).mappings()]
 
     def queue_groups(self, filters: QueueFilter, limit: int) -> list[QueueGroup]:
+        """Reports with pending work, oldest first; counted in SQL, reasons for the page's groups only."""
         now = utc_now()
+        source = review_queue.join(reports, r.id == q.report_id) if _filters_reports(filters) else review_queue
         counted = _filtered(
-            sa.select(q.report_id, sa.func.count().label("n"), sa.func.min(q.id).label("first"))
-            .select_from(review_queue.join(reports, r.id == q.report_id)),
+            sa.select(q.report_id, sa.func.count().label("n"), sa.func.min(q.id).label("first")).select_from(source),
             filters, now,
-        ).group_by(q.report_id).order_by(sa.text("first")).limit(limit).subquery()
-        meta = (
-            sa.select(counted.c.report_id, counted.c.n, d.name, r.agency, r.year, r.template, r.source_kind)
-            .select_from(counted.join(reports, r.id == counted.c.report_id).join(documents, d.id == r.document_id))
-            .order_by(counted.c.first)
-        )
-        reason_counts = _filtered(
-            sa.select(q.report_id, sa.cast(q.reasons, sa.Text).label("rs"), sa.func.count().label("n"))
-            .select_from(review_queue.join(reports, r.id == q.report_id)),
-            filters, now,
-        ).where(q.report_id.in_(sa.select(counted.c.report_id))).group_by(q.report_id, sa.cast(q.reasons, sa.Text))
+        ).group_by(q.report_id).order_by(sa.text("first")).limit(limit)
         with self.engine.connect() as conn:
-            groups = conn.execute(meta).mappings().all()
+            counts = {row.report_id: row.n for row in conn.execute(counted)}
+            if not counts:
+                return []
+            meta = {row["id"]: row for row in conn.execute(
+                sa.select(r.id, d.name, r.agency, r.year, r.template, r.source_kind)
+                .select_from(reports.join(documents, d.id == r.document_id)).where(r.id.in_(list(counts)))
+            ).mappings()}
+            reason_counts = _filtered(
+                sa.select(q.report_id, sa.cast(q.reasons, sa.Text).label("rs"), sa.func.count().label("n"))
+                .select_from(source), filters, now,
+            ).where(q.report_id.in_(list(counts))).group_by(q.report_id, sa.cast(q.reasons, sa.Text))
             by_report: dict[int, Counter[str]] = {}
             for row in conn.execute(reason_counts).mappings():
                 for reason in _json_list(row["rs"]):
                     by_report.setdefault(row["report_id"], Counter())[reason] += row["n"]
         return [
-            QueueGroup(report_id=g["report_id"], document_name=g["name"], agency=g["agency"], year=g["year"],
-                       template=g["template"], source_kind=g["source_kind"], open_items=g["n"],
-                       reasons=dict(by_report.get(g["report_id"], {})))
-            for g in groups
+            QueueGroup(report_id=rid, document_name=meta[rid]["name"], agency=meta[rid]["agency"],
+                       year=meta[rid]["year"], template=meta[rid]["template"], source_kind=meta[rid]["source_kind"],
+                       open_items=n, reasons=dict(by_report.get(rid, {})))
+            for rid, n in counts.items()
         ]
 
     def size_by_reason(self) -> dict[str, int]:
