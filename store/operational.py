@@ -388,7 +388,7 @@ class OperationalStore:
             reports=[_report_model(r, children) for r in report_rows],
         )
 
-    def iter_reports(self) -> Iterator[ReportRow]:
+    def iter_reports(self, report_id: int | None = None) -> Iterator[ReportRow]:
         stmt = (
             sa.select(
                 reports.c.id.label("report_id"),
@@ -409,6 +409,8 @@ class OperationalStore:
             .join_from(reports, documents)
             .order_by(reports.c.id)
         )
+        if report_id is not None:
+            stmt = stmt.where(reports.c.id == report_id)
         for row in self._stream(stmt):
             yield ReportRow(**row)
 
@@ -420,6 +422,7 @@ class OperationalStore:
         field_id: str | None = None,
         year: int | None = None,
         sha256: str | None = None,
+        report_id: int | None = None,
     ) -> Iterator[FieldRow]:
         """Stored fields joined with report and document, in insertion order; filters AND."""
         stmt = _field_select().order_by(fields.c.id)
@@ -433,6 +436,8 @@ class OperationalStore:
             stmt = stmt.where(reports.c.year == year)
         if sha256 is not None:
             stmt = stmt.where(documents.c.sha256 == sha256)
+        if report_id is not None:
+            stmt = stmt.where(fields.c.report_id == report_id)
         for row in self._stream(stmt):
             yield _field_row(row)
 
