@@ -1,8 +1,10 @@
 """Operational store: extraction results, the review queue and reviewers' corrections.
 
 SQLite (the default, one file) or PostgreSQL (by URL), through SQLAlchemy 2.0 Core.
-This module and analytics.py are the only code that speaks SQL. The schema is owned by
-the Alembic migrations in ./migrations; the tables below mirror them (a test compares).
+store/ is the only code that speaks SQL: this module saves and loads results; the review
+queue's reads and writes are review.py, review_actions.py, users.py and reprocess.py. The
+schema is owned by the Alembic migrations in ./migrations; schema.py mirrors them (a test
+compares).
 
 The pipeline, the review web app and the crawler share one SQLite file concurrently, so
 every connection runs in WAL mode with a 30 s busy timeout, and write transactions take
@@ -18,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,10 +35,26 @@ from gongkai.models import (
     CheckResult,
     ExtractionResult,
     FieldValue,
+    LearnedLabel,
     Report,
     SourceInfo,
     StageError,
     UnmappedCell,
+)
+
+from . import enqueue
+from .audit import aware, utc_now
+from .reprocess import reprocess_document
+from .schema import (  # TABLES and metadata re-exported: tests and migrations/env.py use them here
+    TABLES,
+    checks,
+    documents,
+    fields,
+    label_variants,
+    metadata,
+    reports,
+    review_queue,
+    unmapped,
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -51,145 +69,23 @@ AMOUNT_SUFFIXES = ("amount_wan", "fees_wan", "budget_wan")
 Number = int | float | None
 
 # ---------------------------------------------------------------------------------------
-# Tables (must match migrations/versions/*.py; test_store checks with Alembic's comparator)
-# ---------------------------------------------------------------------------------------
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-documents = sa.Table(
-    "documents",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("media_type", sa.Text, nullable=False),
-    sa.Column("pages", sa.Integer),
-    sa.Column("size_bytes", sa.BigInteger),
-    sa.Column("source_url", sa.Text),
-    sa.Column("path", sa.Text),
-    sa.Column("result_schema", sa.Text, nullable=False),
-    sa.Column("pipeline_version", sa.Text),
-    sa.Column("error_stage", sa.Text),
-    sa.Column("error_kind", sa.Text),
-    sa.Column("error_message", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-reports = sa.Table(
-    "reports",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
-    ),
-    sa.Column("ordinal", sa.Integer, nullable=False),
-    sa.Column("agency", sa.Text),
-    sa.Column("year", sa.Integer, index=True),
-    sa.Column("template", sa.String(32)),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("title", sa.Text),
-    sa.UniqueConstraint("document_id", "ordinal"),
-)
-
-fields = sa.Table(
-    "fields",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False
-    ),
-    sa.Column("field_id", sa.String(200), nullable=False, index=True),
-    sa.Column("value", sa.Double),
-    sa.Column("raw", sa.Text, nullable=False),
-    sa.Column("confidence", sa.Double, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("reasons", sa.JSON, nullable=False),
-    sa.Column("page", sa.Integer),
-    sa.Column("bbox", sa.JSON),
-    sa.Column("row_label", sa.Text),
-    sa.Column("col_label", sa.Text),
-    sa.Column("source", sa.Text),
-    sa.Column("suggestion", sa.Double),
-    sa.UniqueConstraint("report_id", "field_id"),
-    sa.CheckConstraint("status IN ('accepted', 'needs_review', 'corrected')", name="status"),
-)
-
-def _report_fk() -> sa.Column:
-    """The indexed link from a report's child rows to it; they go when the report goes."""
-    return sa.Column(
-        "report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-
-
-unmapped = sa.Table(
-    "unmapped",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    _report_fk(),
-    sa.Column("table_id", sa.Text),
-    sa.Column("row_label", sa.Text),
-    sa.Column("col_label", sa.Text),
-    sa.Column("raw", sa.Text, nullable=False),
-    sa.Column("page", sa.Integer),
-)
-
-checks = sa.Table(
-    "checks",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    _report_fk(),
-    sa.Column("rule", sa.Text, nullable=False),
-    sa.Column("ok", sa.Boolean, nullable=False),
-    sa.Column("detail", sa.Text, nullable=False),
-    sa.Column("fields", sa.JSON, nullable=False),
-)
-
-review_queue = sa.Table(
-    "review_queue",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "field_pk",
-        sa.Integer,
-        sa.ForeignKey("fields.id", ondelete="CASCADE"),
-        nullable=False,
-        unique=True,
-    ),
-    sa.Column("reasons", sa.JSON, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False, index=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("resolved_at", sa.DateTime(timezone=True)),
-    sa.Column("reviewer", sa.Text),
-    sa.Column("corrected_value", sa.Double),
-    sa.Column("note", sa.Text),
-    sa.Column("crop_png", sa.LargeBinary),
-    sa.CheckConstraint("state IN ('open', 'resolved')", name="state"),
-)
-
-TABLES = ("documents", "reports", "fields", "unmapped", "checks", "review_queue")
-
-
-# ---------------------------------------------------------------------------------------
 # What the read helpers return
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SaveOutcome:
     """inserted: new document; unchanged: sha256 already stored, nothing written;
-    replaced: a stored failed run (error, no corrections) gave way to a successful one."""
+    replaced: a stored failed run (error, no corrections) gave way to a successful one;
+    reprocessed: a stored document re-extracted, people's work kept."""
 
-    outcome: Literal["inserted", "unchanged", "replaced"]
+    outcome: Literal["inserted", "unchanged", "replaced", "reprocessed"]
     sha256: str
     document_id: int
     reports: int = 0
     fields: int = 0
     review_items: int = 0
+    unmapped_items: int = 0
+    conflicts: int = 0  # reprocessed: machine readings that differ from a person's value
+    changed: int = 0  # reprocessed: machine fields whose value or routing changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +117,7 @@ class ReportRow:
     template: str | None
     kind: str
     title: str | None
+    complete: bool = True  # nothing in it open, claimed or skipped in the review queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,11 +259,27 @@ class OperationalStore:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def optimize(self) -> None:
+        """SQLite: refresh the planner's statistics of the queue's tables, so the queue is read
+        in id order instead of sorting every open item (without statistics SQLite takes the
+        state index). Cheap: these tables are small beside fields. PostgreSQL's autovacuum
+        does this by itself."""
+        if self.is_sqlite:
+            with self._write_transaction() as conn:  # ANALYZE writes sqlite_stat1: commit it
+                for table in ("review_queue", "reports", "documents"):
+                    conn.exec_driver_sql(f"ANALYZE {table}")
+
     # -- writing --------------------------------------------------------------------------
     def save_result(
-        self, result: ExtractionResult, path: str | None = None, source_url: str | None = None
+        self,
+        result: ExtractionResult,
+        path: str | None = None,
+        source_url: str | None = None,
+        reprocess: bool = False,
     ) -> SaveOutcome:
-        """Store one file's result in one transaction; a known sha256 changes nothing."""
+        """Store one file's result in one transaction; a known sha256 changes nothing, unless
+        `reprocess`: then the new machine values replace the old and people's work stays
+        (see reprocess.py). A failed re-extraction never replaces a stored result."""
         _check_unique_field_ids(result)
         sha = result.source.sha256
         try:
@@ -377,6 +290,12 @@ class OperationalStore:
                 if _replaceable(conn, existing, result):
                     conn.execute(sa.delete(documents).where(documents.c.id == existing["id"]))
                     return _insert_result(conn, result, path, source_url, "replaced")
+                if reprocess and result.error is None and existing["error_stage"] is None:
+                    counts = reprocess_document(conn, existing["id"], result, path)
+                    return SaveOutcome(
+                        "reprocessed", sha, existing["id"], counts.reports, counts.fields,
+                        counts.review_items, conflicts=counts.conflicts, changed=counts.changed,
+                    )
                 return SaveOutcome("unchanged", sha, existing["id"])
         except IntegrityError:
             # Another process stored the same file between our check and our insert
@@ -404,12 +323,13 @@ class OperationalStore:
             conn.execute(
                 sa.update(fields)
                 .where(fields.c.id == item.field_pk)
-                .values(value=stored, status="corrected")
+                .values(value=stored, status="corrected", reviewed_by=reviewer, reviewed_at=_now())
             )
             conn.execute(
                 sa.update(review_queue)
                 .where(review_queue.c.id == queue_id)
                 .values(
+                    version=review_queue.c.version + 1,
                     state="resolved",
                     resolved_at=_now(),
                     reviewer=reviewer,
@@ -468,7 +388,7 @@ class OperationalStore:
             reports=[_report_model(r, children) for r in report_rows],
         )
 
-    def iter_reports(self) -> Iterator[ReportRow]:
+    def iter_reports(self, report_id: int | None = None) -> Iterator[ReportRow]:
         stmt = (
             sa.select(
                 reports.c.id.label("report_id"),
@@ -481,10 +401,16 @@ class OperationalStore:
                 reports.c.template,
                 reports.c.kind,
                 reports.c.title,
+                ~sa.exists().where(
+                    review_queue.c.report_id == reports.c.id,
+                    review_queue.c.state.in_(["open", "claimed", "skipped"]),
+                ).label("complete"),
             )
             .join_from(reports, documents)
             .order_by(reports.c.id)
         )
+        if report_id is not None:
+            stmt = stmt.where(reports.c.id == report_id)
         for row in self._stream(stmt):
             yield ReportRow(**row)
 
@@ -496,6 +422,7 @@ class OperationalStore:
         field_id: str | None = None,
         year: int | None = None,
         sha256: str | None = None,
+        report_id: int | None = None,
     ) -> Iterator[FieldRow]:
         """Stored fields joined with report and document, in insertion order; filters AND."""
         stmt = _field_select().order_by(fields.c.id)
@@ -509,6 +436,8 @@ class OperationalStore:
             stmt = stmt.where(reports.c.year == year)
         if sha256 is not None:
             stmt = stmt.where(documents.c.sha256 == sha256)
+        if report_id is not None:
+            stmt = stmt.where(fields.c.report_id == report_id)
         for row in self._stream(stmt):
             yield _field_row(row)
 
@@ -537,6 +466,19 @@ class OperationalStore:
             for r in rows
         ]
 
+    def learned_labels(self) -> list[LearnedLabel]:
+        """Active label variants reviewers taught (mapping takes each as one more alias)."""
+        stmt = (
+            sa.select(label_variants)
+            .where(label_variants.c.revoked_at.is_(None))
+            .order_by(label_variants.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                LearnedLabel(template=v.template, table=v.table_id, row_id=v.row_id, label=v.label)
+                for v in conn.execute(stmt)
+            ]
+
     def table_counts(self) -> dict[str, int]:
         """Row count per table, for the operator and for tests."""
         with self.engine.connect() as conn:
@@ -557,13 +499,8 @@ class OperationalStore:
 # ---------------------------------------------------------------------------------------
 # Writing helpers (module level so a test can make one fail mid-transaction)
 # ---------------------------------------------------------------------------------------
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite keeps no time zone; every timestamp the store writes is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+_now = utc_now
+_aware = aware
 
 
 def _to_float(value: Number) -> float | None:
@@ -605,16 +542,18 @@ def _insert_result(
     outcome: Literal["inserted", "replaced"],
 ) -> SaveOutcome:
     doc_id = _insert_document(conn, result, path, source_url)
-    n_fields = n_review = 0
+    n_fields = n_review = n_unmapped = 0
     for ordinal, report in enumerate(result.reports):
-        report_id = _insert_report(conn, doc_id, ordinal, report)
+        report_id = _insert_report(conn, doc_id, ordinal, report, result.source.media_type)
         field_pks = _insert_fields(conn, report_id, report.fields)
         _insert_unmapped(conn, report_id, report.unmapped)
         _insert_checks(conn, report_id, report.checks)
-        n_review += _enqueue_reviews(conn, report.fields, field_pks, report.crops)
+        n_review += enqueue.enqueue_fields(conn, report_id, report.fields, field_pks, report.crops)
+        n_unmapped += enqueue.enqueue_unmapped(conn, report_id, report.unmapped)
+        enqueue.store_page_images(conn, doc_id, report.page_images)
         n_fields += len(report.fields)
     return SaveOutcome(
-        outcome, result.source.sha256, doc_id, len(result.reports), n_fields, n_review
+        outcome, result.source.sha256, doc_id, len(result.reports), n_fields, n_review, n_unmapped
     )
 
 
@@ -643,10 +582,13 @@ def _insert_document(
     ).scalar_one()
 
 
-def _insert_report(conn: Connection, document_id: int, ordinal: int, report: Report) -> int:
+def _insert_report(conn: Connection, document_id: int, ordinal: int, report: Report, media_type: str) -> int:
     row = report.model_dump(include={"agency", "year", "template", "kind", "title"})
+    kind = enqueue.source_kind(media_type, (f.source for f in report.fields))
     stmt = sa.insert(reports).returning(reports.c.id)
-    return conn.execute(stmt, {"document_id": document_id, "ordinal": ordinal, **row}).scalar_one()
+    return conn.execute(
+        stmt, {"document_id": document_id, "ordinal": ordinal, "source_kind": kind, **row}
+    ).scalar_one()
 
 
 def _insert_fields(conn: Connection, report_id: int, values: list[FieldValue]) -> dict[str, int]:
@@ -685,6 +627,7 @@ def _insert_unmapped(conn: Connection, report_id: int, cells: list[UnmappedCell]
                 "col_label": c.col_label,
                 "raw": c.raw,
                 "page": c.page,
+                "bbox": list(c.bbox) if c.bbox is not None else None,
             }
             for c in cells
         ]
@@ -704,21 +647,6 @@ def _insert_checks(conn: Connection, report_id: int, results: list[CheckResult])
             for c in results
         ]
         conn.execute(sa.insert(checks), rows)
-
-
-def _enqueue_reviews(
-    conn: Connection, values: list[FieldValue], pks: dict[str, int], crops: dict[str, bytes]
-) -> int:
-    now = _now()
-    rows = [
-        {"field_pk": pks[f.id], "reasons": list(f.reasons), "state": "open", "created_at": now,
-         "crop_png": crops.get(f.id)}
-        for f in values
-        if f.status == "needs_review"
-    ]
-    if rows:
-        conn.execute(sa.insert(review_queue), rows)
-    return len(rows)
 
 
 # ---------------------------------------------------------------------------------------
@@ -789,6 +717,7 @@ def _load_children(conn: Connection, document_id: int) -> _Children:
                 col_label=r["col_label"],
                 raw=r["raw"],
                 page=r["page"],
+                bbox=tuple(r["bbox"]) if r["bbox"] is not None else None,
             )
         )
     for r in conn.execute(
