@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
 from prefect.futures import as_completed
@@ -30,7 +30,7 @@ from tqdm import tqdm
 from gongkai.config import load_templates
 from gongkai.extractors.detect import sha256_of
 from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
-from gongkai.models import ExtractionResult
+from gongkai.models import ExtractionResult, LearnedLabel
 from gongkai.store.analytics import load_analytics
 from gongkai.review.rules import recheck_document
 from gongkai.store.operational import OperationalStore
@@ -43,8 +43,15 @@ CODE_PACKAGES = ("gongkai.extractors", "gongkai.models", "gongkai.config")  # wh
 
 
 def file_cache_key(_context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Same bytes through the same code: the cached extraction is still right."""
-    return f"extract-{sha256_of(Path(parameters['path']))}-{PIPELINE_VERSION}-{code_fingerprint()}"
+    """Same bytes through the same code and the same learned labels: the cached extraction is still right."""
+    learned = learned_fingerprint(parameters.get("learned") or [])
+    return f"extract-{sha256_of(Path(parameters['path']))}-{PIPELINE_VERSION}-{code_fingerprint()}-{learned}"
+
+
+def learned_fingerprint(learned: list[LearnedLabel]) -> str:
+    """A hash of the reviewers' label variants: a new or revoked one changes what mapping finds."""
+    rows = sorted((x.template, x.table, x.row_id, x.label) for x in learned)
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)
@@ -79,8 +86,8 @@ def _transient_store_error(_task: Any, _run: Any, state: Any) -> bool:
     retries=1,
     retry_delay_seconds=1,
 )
-def extract_task(path: str) -> ExtractionResult:
-    return extract_file(Path(path))
+def extract_task(path: str, learned: list[LearnedLabel] | None = None) -> ExtractionResult:
+    return extract_file(Path(path), learned or ())
 
 
 @task(name="store", retries=4, retry_delay_seconds=[0.5, 1, 2, 4], retry_condition_fn=_transient_store_error)
@@ -111,8 +118,9 @@ def process_documents(
     replacing machine values and keeping people's work."""
     with OperationalStore(store_url) as store:
         store.migrate()
+        learned = store.learned_labels()
     extract = extract_task.with_options(refresh_cache=True) if reprocess else extract_task
-    futures = extract.map(paths)
+    futures = extract.map(paths, learned=unmapped(learned))
     path_of = {f.task_run_id: p for f, p in zip(futures, paths)}
     summary: Counter[str] = Counter()
     rows = []
