@@ -33,11 +33,14 @@ class Broken:
     field_id: str
     true_value: int
     printed: int
+    blank_field: str | None = None
+    """with blank=True: a cell printed blank whose rules suggest its value (0)"""
 
 
-def broken_sample(folder: Path, *, xss: bool = False) -> Broken:
+def broken_sample(folder: Path, *, xss: bool = False, blank: bool = False) -> Broken:
     """The sample with 表三's 自然人 新收 number changed so its rules fail (and, with xss, a
-    row of 表二 whose label reads as a script tag)."""
+    row of 表二 whose label reads as a script tag; with blank, the 商业企业 cell of that row
+    left blank, a doubt of its own that its rule's suggestion answers)."""
     html = SAMPLE.read_text(encoding="utf-8")
     # The first row of 表三 is （一）新收政府信息公开申请数量: its first value cell is 自然人.
     cell = re.compile(r"(新收政府信息公开申请数量</td>\s*<td[^>]*>)(\d+)(</td>)")
@@ -46,6 +49,11 @@ def broken_sample(folder: Path, *, xss: bool = False) -> Broken:
     true_value = int(found.group(2))
     printed = true_value + 7
     html = html[: found.start(2)] + str(printed) + html[found.end(2):]
+    if blank:
+        after = re.compile(r"(新收政府信息公开申请数量</td>\s*<td[^>]*>\d+</td>\s*<td[^>]*>)(0)(</td>)")
+        hit = after.search(html)
+        assert hit, "the sample's 新收 row changed: update tests/review_app.py"
+        html = html[: hit.start(2)] + html[hit.end(2):]
     if xss:
         # A printed row whose label is a script tag: it maps onto nothing, so it becomes an
         # unmapped-row item whose label every page must show as text.
@@ -55,7 +63,8 @@ def broken_sample(folder: Path, *, xss: bool = False) -> Broken:
         html = html.replace(anchor, row + anchor, 1)
     path = folder / SAMPLE.name
     path.write_text(html, encoding="utf-8")
-    return Broken(path, "requests.new.natural_person", true_value, printed)
+    return Broken(path, "requests.new.natural_person", true_value, printed,
+                  "requests.new.commercial" if blank else None)
 
 
 def make_store(folder: Path, inputs: list[Path]) -> tuple[str, Path]:

@@ -44,7 +44,7 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 @pytest.fixture()
 def sample(tmp_path: Path) -> Broken:
-    return broken_sample(tmp_path)
+    return broken_sample(tmp_path, blank=True)
 
 
 @pytest.fixture()
@@ -89,6 +89,7 @@ def test_reviewer_corrects_a_flagged_cell_with_the_keyboard(
     log_in(page, base)
     expect(page.locator("table.groups")).to_contain_text("聊城市卫生健康委员会")
     form = open_item_page(page, sample.field_id)
+    first_id = form.get_attribute("data-item-id")
 
     box = page.locator("#value-box")
     expect(box).to_be_focused()
@@ -110,8 +111,15 @@ def test_reviewer_corrects_a_flagged_cell_with_the_keyboard(
     # Typing replaces the value (the box's text is selected); Enter saves the correction.
     page.keyboard.type(str(sample.true_value))
     page.keyboard.press("Enter")
-    # The other cells of the broken rules had no doubt of their own: the rule now holds,
-    # they are confirmed by it, nothing is left to review and the queue opens.
+    # The rules re-run: the other cells of the broken rules had no doubt of their own and are
+    # confirmed by them. The blank cell keeps its own doubt and opens next, pre-filled with
+    # its suggestion: one Enter clears it.
+    expect(page.locator("#review-form")).not_to_have_attribute("data-item-id", first_id)
+    expect(page.locator("h1 code")).to_have_text(sample.blank_field)
+    expect(page.locator("#review-form")).to_have_attribute("data-claimed", "yes")
+    expect(page.locator("#value-box")).to_be_focused()
+    expect(page.locator("#value-box")).to_have_value("0")
+    page.keyboard.press("Enter")
     expect(page).to_have_url(f"{base}/queue")
     expect(page.locator("p.empty")).to_contain_text("Nothing to review")
 
@@ -129,6 +137,8 @@ def test_reviewer_corrects_a_flagged_cell_with_the_keyboard(
     corrected = rows[sample.field_id]
     assert (float(corrected["value"]), corrected["status"]) == (sample.true_value, "corrected")
     assert rows["requests.total.natural_person"]["status"] == "accepted"  # confirmed by rule
+    blank = rows[sample.blank_field]
+    assert (float(blank["value"]), blank["status"]) == (0, "corrected")
 
 
 def test_tab_moves_and_escape_skips(page, base: str, sample: Broken) -> None:  # type: ignore[no-untyped-def]
