@@ -24,11 +24,26 @@ def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> None:
         if rules and not failed:
             field.confidence = round(min(1.0, field.confidence + thresholds.checks_pass_bonus), 4)
         if failed:
-            field.reasons.append(f"breaks the form's rule {', '.join(failed)}")
+            field.reasons.append(rule_reason(failed))
             field.confidence = round(min(field.confidence, 0.5), 4)
         field.status = "accepted" if _acceptable(field, failed, thresholds.accept) else "needs_review"
         if field.status == "needs_review" and not field.reasons:
             field.reasons.append(f"confidence {field.confidence:.2f} below {thresholds.accept:.2f}")
+
+
+RULE_REASON_PREFIX = "breaks the form's rule "
+
+
+def rule_reason(rule_ids: list[str]) -> str:
+    """The review reason of a field in failed rules; rules_of_reason reads it back."""
+    return RULE_REASON_PREFIX + ", ".join(rule_ids)
+
+
+def rules_of_reason(reason: str) -> list[str] | None:
+    """The rule ids a reason names, or None when the reason is not about rules."""
+    if not reason.startswith(RULE_REASON_PREFIX):
+        return None
+    return [r.strip() for r in reason[len(RULE_REASON_PREFIX):].split(",") if r.strip()]
 
 
 def _acceptable(field: FieldValue, failed: list[str], threshold: float) -> bool:

@@ -16,7 +16,7 @@ from .text import nfkc
 
 DASHES = {"—", "——", "-", "--", "/", "－", "–", "─", "━", "一", "\\", "无"}
 _NUMBER = re.compile(
-    r"^(?P<sign>[+\-−]?)\s*(?P<num>\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<unit>万元|元|件|条|个|人次|人|次|篇|期|项)?$"
+    r"^(?P<sign>[+\-−]?)\s*(?P<num>\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<unit>万元|万|元|件|条|个|人次|人|次|篇|期|项)?$"
 )
 
 
@@ -53,6 +53,8 @@ def parse_value(raw: str, value_type: ValueType) -> ParsedValue:
     negative = match["sign"] in ("-", "−")
     if value_type == "amount_wan":
         return _amount(number, match["unit"], notes, negative)
+    if match["unit"] == "万":
+        return ParsedValue(None, False, notes, [f"unit 万 in a {value_type}: write the number itself"])
     return _integer(number, match["sign"], value_type, notes)
 
 
@@ -72,7 +74,7 @@ def _amount(number: Decimal, unit: str | None, notes: list[str], negative: bool)
     if unit == "元":
         number = number / Decimal(10000)
         notes.append("converted from 元 to 万元")
-    elif unit not in (None, "万元"):
+    elif unit not in (None, "万元", "万"):
         reasons.append(f"unexpected unit {unit} for an amount in 万元")
     value = float(-number if negative else number)
     return ParsedValue(value, not reasons, notes, reasons)

@@ -6,101 +6,260 @@ analytics store in step, and calls the store for the rest.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from gongkai.config import load_template
 from gongkai.models.review import (
-    ActionOutcome, AuditEntry, ItemDetail, LabelVariant, QueueFilter, QueueGroup, QueueItem, ReportView, Role, User,
+    ActionOutcome, AuditEntry, ItemDetail, LabelVariant, QueueFilter, QueueGroup, QueueItem, ReportView, Role,
+    RowChoice, User,
 )
 from gongkai.models.report import Value
+from gongkai.store.audit import read_audit, utc_now
+from gongkai.store.operational import OperationalStore
+from gongkai.store.review import ReviewReader
+from gongkai.store.review_actions import KEEP, ItemBusy, ItemGone, ReviewWriter, StaleVersion
+from gongkai.store.users import StoredUser, UserExists, UserStore
+
+from . import passwords
+from .analytics_sync import AnalyticsSync
+from .errors import (
+    AuthenticationFailed, InvalidValue, ItemNotFound, ItemUnavailable, PermissionDenied, VersionConflict,
+)
+from .rules import plan_recheck
+from .values import parse_reviewer_value, value_type_of
 
 DEFAULT_LEASE_SECONDS = 600
+FREE_LOGIN_FAILURES = 5  # then each further failure locks the name for twice as long
+MAX_LOGIN_LOCK_SECONDS = 900
+LOGIN_FAILED = "unknown user name or wrong password"
+ROLES = ("reviewer", "admin")
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """The store's refusals as the review errors the web app maps to HTTP statuses."""
+    try:
+        yield
+    except ItemGone as exc:
+        raise ItemNotFound(str(exc)) from exc
+    except ItemBusy as exc:
+        raise ItemUnavailable(str(exc)) from exc
+    except StaleVersion as exc:
+        raise VersionConflict(str(exc)) from exc
+
+
+def _user(stored: StoredUser) -> User:
+    return User(id=stored.id, name=stored.name, role=stored.role, active=stored.active)  # type: ignore[arg-type]
+
+
+def _require_admin(actor: User | None) -> None:
+    """None is the CLI: an operator at the server."""
+    if actor is not None and actor.role != "admin":
+        raise PermissionDenied(f"{actor.name} is a reviewer: this needs an admin")
 
 
 class ReviewService:
     def __init__(self, store_url: str, analytics_path: Path | None = None) -> None:
-        raise NotImplementedError
+        self.store = OperationalStore(store_url)
+        self.store.migrate()
+        self.reader = ReviewReader(self.store)
+        self.writer = ReviewWriter(self.store)
+        self.users = UserStore(self.store)
+        self.analytics = AnalyticsSync(self.store, Path(analytics_path) if analytics_path else None)
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        self.store.close()
 
     # -- who is asking ------------------------------------------------------------------
     def authenticate(self, name: str, password: str) -> User:
         """The user, or AuthenticationFailed (same message for unknown name and bad password)."""
-        raise NotImplementedError
+        stored = self.users.by_name(name)
+        if stored is None:
+            passwords.burn_time(password)
+            raise AuthenticationFailed(LOGIN_FAILED)
+        now = utc_now()
+        if stored.locked_until is not None and stored.locked_until > now:
+            wait = int((stored.locked_until - now).total_seconds()) + 1
+            raise AuthenticationFailed(f"too many failed logins: try again in {wait} s")
+        if not passwords.verify_password(stored.password_hash, password):
+            failures = stored.failed_logins + 1
+            lock = None
+            if failures >= FREE_LOGIN_FAILURES:
+                lock = min(2 ** (failures - FREE_LOGIN_FAILURES), MAX_LOGIN_LOCK_SECONDS)
+            self.users.record_failure(stored.id, lock)
+            raise AuthenticationFailed(LOGIN_FAILED)
+        if not stored.active:
+            raise AuthenticationFailed(LOGIN_FAILED)
+        self.users.record_success(stored.id)
+        return _user(stored)
 
     def user_for_token(self, token: str) -> User:
         """The user an API token belongs to, or AuthenticationFailed."""
-        raise NotImplementedError
+        stored = self.users.by_token(passwords.token_digest(token)) if token else None
+        if stored is None or not stored.active:
+            raise AuthenticationFailed("unknown or revoked API token")
+        return _user(stored)
 
     def add_user(self, actor: User | None, name: str, role: Role, password: str) -> User:
         """actor None: the CLI (an operator at the server); else actor must be an admin."""
-        raise NotImplementedError
+        _require_admin(actor)
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidValue("a user name must be 1 to 100 characters")
+        if role not in ROLES:
+            raise InvalidValue(f"role must be reviewer or admin, not {role!r}")
+        if len(password) < passwords.MIN_PASSWORD_LENGTH:
+            raise InvalidValue(f"a password needs at least {passwords.MIN_PASSWORD_LENGTH} characters")
+        try:
+            stored = self.users.add(name, role, passwords.hash_password(password), actor.name if actor else None)
+        except UserExists as exc:
+            raise InvalidValue(str(exc)) from exc
+        return _user(stored)
 
     def issue_token(self, actor: User | None, name: str) -> str:
-        """A new API token for `name` (shown once; stored hashed)."""
-        raise NotImplementedError
+        """A new API token for `name` (shown once; stored hashed). A reviewer may get one for themself."""
+        if actor is not None and actor.name != name:
+            _require_admin(actor)
+        stored = self.users.by_name(name)
+        if stored is None:
+            raise InvalidValue(f"no user named {name!r}")
+        token = passwords.new_token()
+        self.users.add_token(stored.id, passwords.token_digest(token), actor.name if actor else None, name)
+        return token
 
     def list_users(self, actor: User) -> list[User]:
-        raise NotImplementedError
+        _require_admin(actor)
+        return [_user(u) for u in self.users.all()]
 
     def set_user_active(self, actor: User, name: str, active: bool) -> User:
-        raise NotImplementedError
+        _require_admin(actor)
+        stored = self.users.set_active(name, active, actor.name)
+        if stored is None:
+            raise InvalidValue(f"no user named {name!r}")
+        return _user(stored)
 
     # -- the queue ------------------------------------------------------------------------
     def queue(self, actor: User, filters: QueueFilter, limit: int = 100, offset: int = 0) -> list[QueueItem]:
-        raise NotImplementedError
+        return self.reader.queue(filters, max(1, min(limit, 1000)), max(0, offset))
 
     def queue_groups(self, actor: User, filters: QueueFilter, limit: int = 200) -> list[QueueGroup]:
-        raise NotImplementedError
+        return self.reader.queue_groups(filters, max(1, min(limit, 1000)))
 
     def queue_size_by_reason(self) -> dict[str, int]:
         """Open items per reason (the flow publishes it as a Prefect artifact)."""
-        raise NotImplementedError
+        return self.reader.size_by_reason()
 
     def item(self, actor: User, item_id: int) -> ItemDetail:
-        raise NotImplementedError
+        detail = self.reader.item(item_id)
+        if detail is None:
+            raise ItemNotFound(f"no review item {item_id}")
+        if detail.kind == "unmapped":
+            detail.row_choices = _row_choices(detail.template, detail.table)
+        return detail
 
     def crop(self, actor: User, item_id: int) -> bytes | None:
-        raise NotImplementedError
+        self.item(actor, item_id)  # 404 for an unknown item
+        return self.reader.crop(item_id)
 
     def next_item(self, actor: User, filters: QueueFilter, after_id: int | None = None) -> ItemDetail | None:
         """The next open item (not claimed by another) after `after_id`, claimed for `actor`."""
-        raise NotImplementedError
+        while True:
+            candidates = self.reader.next_available(filters, after_id, actor.name)
+            if not candidates:
+                return None
+            for item_id in candidates:
+                try:
+                    return self.claim(actor, item_id)
+                except (ItemUnavailable, ItemNotFound):
+                    after_id = item_id  # someone else got it first: the next one
 
     # -- actions (each writes its audit row; each save re-runs the report's rules) ---------
     def claim(self, actor: User, item_id: int, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> ItemDetail:
-        raise NotImplementedError
+        with _store_errors():
+            self.writer.claim(item_id, actor.name, max(1, lease_seconds))
+        return self.item(actor, item_id)
 
     def confirm(self, actor: User, item_id: int, version: int | None = None, note: str | None = None) -> ActionOutcome:
         """The value as it stands is right (a null value confirmed means: the cell is blank)."""
-        raise NotImplementedError
+        return self._save(actor, item_id, KEEP, version, note)
 
     def correct(self, actor: User, item_id: int, value: Value | str, version: int | None = None,
                 note: str | None = None) -> ActionOutcome:
         """The reviewer's value; text is parsed by the field's type (InvalidValue, nothing saved)."""
-        raise NotImplementedError
+        detail = self.item(actor, item_id)
+        if detail.kind != "field" or detail.field_id is None:
+            raise ItemUnavailable(f"item {item_id} is an unmapped row: map it to a template row instead")
+        parsed = parse_reviewer_value(value, value_type_of(detail.template, detail.field_id))
+        return self._save(actor, item_id, parsed, version, note)
 
     def skip(self, actor: User, item_id: int, note: str | None = None) -> ItemDetail:
-        raise NotImplementedError
+        with _store_errors():
+            self.writer.skip(item_id, actor.name, note)
+        return self.item(actor, item_id)
 
     def map_row(self, actor: User, item_id: int, row_id: str | None, version: int | None = None,
                 note: str | None = None) -> ActionOutcome:
         """An unmapped row: which template row it is (its label becomes a label variant), or
         None for 'not a template row'."""
-        raise NotImplementedError
+        detail = self.item(actor, item_id)
+        choice = next((c for c in detail.row_choices if c.row_id == row_id), None)
+        if row_id is not None and choice is None:
+            raise InvalidValue(f"{row_id!r} is not a row of table {detail.table} in template {detail.template}")
+        with _store_errors():
+            saved = self.writer.map_row(item_id, actor.name, detail.template, choice.table if choice else None,
+                                        row_id, version, note)
+        self.analytics.refresh()
+        return ActionOutcome(item=self.item(actor, item_id), report_complete=saved.report_complete)
+
+    def _save(self, actor: User, item_id: int, value: object, version: int | None, note: str | None) -> ActionOutcome:
+        with _store_errors():
+            saved = self.writer.save_field(item_id, actor.name, value, version, note, plan_recheck)
+        self.analytics.refresh()
+        return ActionOutcome(item=self.item(actor, item_id), confirmed_by_rule=saved.confirmed_by_rule,
+                             report_complete=saved.report_complete)
 
     # -- reports, audit, variants ---------------------------------------------------------
     def report(self, actor: User, report_id: int) -> ReportView:
-        raise NotImplementedError
+        view = self.reader.report_view(report_id)
+        if view is None:
+            raise ItemNotFound(f"no report {report_id}")
+        return view
 
     def page_image(self, actor: User, report_id: int, page: int) -> bytes | None:
-        raise NotImplementedError
+        if not self.reader.report_exists(report_id):
+            raise ItemNotFound(f"no report {report_id}")
+        return self.reader.page_image(report_id, page)
 
     def audit(self, actor: User, item_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
-        raise NotImplementedError
+        if item_id is None:
+            _require_admin(actor)
+        with self.store.engine.connect() as conn:
+            rows = read_audit(conn, item_id, max(1, min(limit, 5000)))
+        return [AuditEntry(id=r["id"], at=r["at"], user=r["user_name"], item_id=r["item_id"],
+                           field_id=r["field_id"], old_value=r["old_value"], new_value=r["new_value"],
+                           action=r["action"], note=r["note"]) for r in rows]
 
     def label_variants(self, actor: User, include_revoked: bool = False) -> list[LabelVariant]:
-        raise NotImplementedError
+        _require_admin(actor)
+        return self.reader.label_variants(include_revoked)
 
     def revoke_variant(self, actor: User, variant_id: int) -> LabelVariant:
         """Admins only."""
-        raise NotImplementedError
+        _require_admin(actor)
+        revoked = self.writer.revoke_variant(variant_id, actor.name)
+        if revoked is None:
+            raise ItemNotFound(f"no label variant {variant_id}")
+        return revoked
+
+
+def _row_choices(template_id: str | None, table_id: str | None) -> list[RowChoice]:
+    """The template rows an unmapped printed row may be: its table's, or every table's."""
+    if template_id is None:
+        return []
+    tables = [t for t in load_template(template_id).tables if table_id in (None, t.id)]
+    return [RowChoice(table=t.id, row_id=r.id, label=r.label) for t in tables for r in t.rows]
+
+
+__all__ = ["DEFAULT_LEASE_SECONDS", "ReviewService"]

@@ -33,6 +33,7 @@ from gongkai.models import (
     CheckResult,
     ExtractionResult,
     FieldValue,
+    LearnedLabel,
     Report,
     SourceInfo,
     StageError,
@@ -50,130 +51,20 @@ AMOUNT_SUFFIXES = ("amount_wan", "fees_wan", "budget_wan")
 
 Number = int | float | None
 
-# ---------------------------------------------------------------------------------------
-# Tables (must match migrations/versions/*.py; test_store checks with Alembic's comparator)
-# ---------------------------------------------------------------------------------------
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-documents = sa.Table(
-    "documents",
+from .schema import (  # noqa: E402  (re-exported: tests and migrations use operational.metadata)
+    TABLES,
+    checks,
+    documents,
+    fields,
+    label_variants,
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("media_type", sa.Text, nullable=False),
-    sa.Column("pages", sa.Integer),
-    sa.Column("size_bytes", sa.BigInteger),
-    sa.Column("source_url", sa.Text),
-    sa.Column("path", sa.Text),
-    sa.Column("result_schema", sa.Text, nullable=False),
-    sa.Column("pipeline_version", sa.Text),
-    sa.Column("error_stage", sa.Text),
-    sa.Column("error_kind", sa.Text),
-    sa.Column("error_message", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    page_images,
+    reports,
+    review_queue,
+    unmapped,
 )
-
-reports = sa.Table(
-    "reports",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
-    ),
-    sa.Column("ordinal", sa.Integer, nullable=False),
-    sa.Column("agency", sa.Text),
-    sa.Column("year", sa.Integer, index=True),
-    sa.Column("template", sa.String(32)),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("title", sa.Text),
-    sa.UniqueConstraint("document_id", "ordinal"),
-)
-
-fields = sa.Table(
-    "fields",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False
-    ),
-    sa.Column("field_id", sa.String(200), nullable=False, index=True),
-    sa.Column("value", sa.Double),
-    sa.Column("raw", sa.Text, nullable=False),
-    sa.Column("confidence", sa.Double, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("reasons", sa.JSON, nullable=False),
-    sa.Column("page", sa.Integer),
-    sa.Column("bbox", sa.JSON),
-    sa.Column("row_label", sa.Text),
-    sa.Column("col_label", sa.Text),
-    sa.Column("source", sa.Text),
-    sa.Column("suggestion", sa.Double),
-    sa.UniqueConstraint("report_id", "field_id"),
-    sa.CheckConstraint("status IN ('accepted', 'needs_review', 'corrected')", name="status"),
-)
-
-def _report_fk() -> sa.Column:
-    """The indexed link from a report's child rows to it; they go when the report goes."""
-    return sa.Column(
-        "report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-
-
-unmapped = sa.Table(
-    "unmapped",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    _report_fk(),
-    sa.Column("table_id", sa.Text),
-    sa.Column("row_label", sa.Text),
-    sa.Column("col_label", sa.Text),
-    sa.Column("raw", sa.Text, nullable=False),
-    sa.Column("page", sa.Integer),
-)
-
-checks = sa.Table(
-    "checks",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    _report_fk(),
-    sa.Column("rule", sa.Text, nullable=False),
-    sa.Column("ok", sa.Boolean, nullable=False),
-    sa.Column("detail", sa.Text, nullable=False),
-    sa.Column("fields", sa.JSON, nullable=False),
-)
-
-review_queue = sa.Table(
-    "review_queue",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "field_pk",
-        sa.Integer,
-        sa.ForeignKey("fields.id", ondelete="CASCADE"),
-        nullable=False,
-        unique=True,
-    ),
-    sa.Column("reasons", sa.JSON, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False, index=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("resolved_at", sa.DateTime(timezone=True)),
-    sa.Column("reviewer", sa.Text),
-    sa.Column("corrected_value", sa.Double),
-    sa.Column("note", sa.Text),
-    sa.Column("crop_png", sa.LargeBinary),
-    sa.CheckConstraint("state IN ('open', 'resolved')", name="state"),
-)
-
-TABLES = ("documents", "reports", "fields", "unmapped", "checks", "review_queue")
+from . import enqueue  # noqa: E402
+from .audit import aware, utc_now  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,6 +81,7 @@ class SaveOutcome:
     reports: int = 0
     fields: int = 0
     review_items: int = 0
+    unmapped_items: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,12 +296,13 @@ class OperationalStore:
             conn.execute(
                 sa.update(fields)
                 .where(fields.c.id == item.field_pk)
-                .values(value=stored, status="corrected")
+                .values(value=stored, status="corrected", reviewed_by=reviewer, reviewed_at=_now())
             )
             conn.execute(
                 sa.update(review_queue)
                 .where(review_queue.c.id == queue_id)
                 .values(
+                    version=review_queue.c.version + 1,
                     state="resolved",
                     resolved_at=_now(),
                     reviewer=reviewer,
@@ -537,6 +430,19 @@ class OperationalStore:
             for r in rows
         ]
 
+    def learned_labels(self) -> list[LearnedLabel]:
+        """Active label variants reviewers taught (mapping takes each as one more alias)."""
+        stmt = (
+            sa.select(label_variants)
+            .where(label_variants.c.revoked_at.is_(None))
+            .order_by(label_variants.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                LearnedLabel(template=v.template, table=v.table_id, row_id=v.row_id, label=v.label)
+                for v in conn.execute(stmt)
+            ]
+
     def table_counts(self) -> dict[str, int]:
         """Row count per table, for the operator and for tests."""
         with self.engine.connect() as conn:
@@ -557,13 +463,8 @@ class OperationalStore:
 # ---------------------------------------------------------------------------------------
 # Writing helpers (module level so a test can make one fail mid-transaction)
 # ---------------------------------------------------------------------------------------
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite keeps no time zone; every timestamp the store writes is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+_now = utc_now
+_aware = aware
 
 
 def _to_float(value: Number) -> float | None:
@@ -605,16 +506,18 @@ def _insert_result(
     outcome: Literal["inserted", "replaced"],
 ) -> SaveOutcome:
     doc_id = _insert_document(conn, result, path, source_url)
-    n_fields = n_review = 0
+    n_fields = n_review = n_unmapped = 0
     for ordinal, report in enumerate(result.reports):
-        report_id = _insert_report(conn, doc_id, ordinal, report)
+        report_id = _insert_report(conn, doc_id, ordinal, report, result.source.media_type)
         field_pks = _insert_fields(conn, report_id, report.fields)
         _insert_unmapped(conn, report_id, report.unmapped)
         _insert_checks(conn, report_id, report.checks)
-        n_review += _enqueue_reviews(conn, report.fields, field_pks, report.crops)
+        n_review += enqueue.enqueue_fields(conn, report_id, report.fields, field_pks, report.crops)
+        n_unmapped += enqueue.enqueue_unmapped(conn, report_id, report.unmapped)
+        enqueue.store_page_images(conn, doc_id, report.page_images)
         n_fields += len(report.fields)
     return SaveOutcome(
-        outcome, result.source.sha256, doc_id, len(result.reports), n_fields, n_review
+        outcome, result.source.sha256, doc_id, len(result.reports), n_fields, n_review, n_unmapped
     )
 
 
@@ -643,10 +546,13 @@ def _insert_document(
     ).scalar_one()
 
 
-def _insert_report(conn: Connection, document_id: int, ordinal: int, report: Report) -> int:
+def _insert_report(conn: Connection, document_id: int, ordinal: int, report: Report, media_type: str) -> int:
     row = report.model_dump(include={"agency", "year", "template", "kind", "title"})
+    kind = enqueue.source_kind(media_type, (f.source for f in report.fields))
     stmt = sa.insert(reports).returning(reports.c.id)
-    return conn.execute(stmt, {"document_id": document_id, "ordinal": ordinal, **row}).scalar_one()
+    return conn.execute(
+        stmt, {"document_id": document_id, "ordinal": ordinal, "source_kind": kind, **row}
+    ).scalar_one()
 
 
 def _insert_fields(conn: Connection, report_id: int, values: list[FieldValue]) -> dict[str, int]:
@@ -685,6 +591,7 @@ def _insert_unmapped(conn: Connection, report_id: int, cells: list[UnmappedCell]
                 "col_label": c.col_label,
                 "raw": c.raw,
                 "page": c.page,
+                "bbox": list(c.bbox) if c.bbox is not None else None,
             }
             for c in cells
         ]
@@ -704,21 +611,6 @@ def _insert_checks(conn: Connection, report_id: int, results: list[CheckResult])
             for c in results
         ]
         conn.execute(sa.insert(checks), rows)
-
-
-def _enqueue_reviews(
-    conn: Connection, values: list[FieldValue], pks: dict[str, int], crops: dict[str, bytes]
-) -> int:
-    now = _now()
-    rows = [
-        {"field_pk": pks[f.id], "reasons": list(f.reasons), "state": "open", "created_at": now,
-         "crop_png": crops.get(f.id)}
-        for f in values
-        if f.status == "needs_review"
-    ]
-    if rows:
-        conn.execute(sa.insert(review_queue), rows)
-    return len(rows)
 
 
 # ---------------------------------------------------------------------------------------
@@ -789,6 +681,7 @@ def _load_children(conn: Connection, document_id: int) -> _Children:
                 col_label=r["col_label"],
                 raw=r["raw"],
                 page=r["page"],
+                bbox=tuple(r["bbox"]) if r["bbox"] is not None else None,
             )
         )
     for r in conn.execute(

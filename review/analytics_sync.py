@@ -1,0 +1,75 @@
+"""Keeping the DuckDB analytics store in step with reviewers' saves.
+
+A save rebuilds it at once. DuckDB lets one process write a file: while `gongkai run`
+holds it, the rebuild fails with a lock error and a background thread retries, with a
+growing delay and a bounded number of tries, until it gets through. Saves made meanwhile
+are picked up by that retry (every rebuild reads the whole operational store).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+
+from gongkai.config import load_templates
+from gongkai.store.analytics import load_analytics
+from gongkai.store.operational import OperationalStore
+
+log = logging.getLogger(__name__)
+RETRY_DELAYS = (0.5, 1, 1, 2, 2, 4, 4, 8, 8, 15, 15, 30)  # about 90 s in all
+
+
+class AnalyticsSync:
+    def __init__(self, store: OperationalStore, path: Path | None, delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+        self.store, self.path, self.delays = store, path, delays
+        self._lock = threading.Lock()
+        self._retry: threading.Thread | None = None
+        self._dirty = False  # a save arrived while a retry was pending
+        self.last_error: str | None = None
+
+    def refresh(self) -> bool:
+        """Rebuild now; True when done, False when it was locked (a retry is running)."""
+        if self.path is None:
+            return True
+        with self._lock:
+            if self._retry is not None and self._retry.is_alive():
+                self._dirty = True  # the pending retry rebuilds (again) after this save
+                return False
+            if self._try_once():
+                return True
+            self._retry = threading.Thread(target=self._retry_loop, name="analytics-retry", daemon=True)
+            self._retry.start()
+            return False
+
+    def wait(self, timeout: float) -> bool:
+        """For tests and shutdown: True when no retry is pending (any more)."""
+        thread = self._retry
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive() and self.last_error is None
+        return self.last_error is None
+
+    def _try_once(self) -> bool:
+        try:
+            field_ids = [i for t in load_templates() for i in t.field_ids()]
+            load_analytics(self.store, Path(self.path), field_ids=field_ids)
+        except duckdb.IOException as exc:  # the file is locked by another process
+            self.last_error = str(exc)
+            return False
+        self.last_error = None
+        return True
+
+    def _retry_loop(self) -> None:
+        for delay in self.delays:
+            time.sleep(delay)
+            with self._lock:
+                self._dirty = False
+            if self._try_once():
+                with self._lock:
+                    if not self._dirty:
+                        return
+        log.error("analytics store %s still locked after %d retries: %s", self.path, len(self.delays),
+                  self.last_error)

@@ -1,0 +1,219 @@
+"""The operational store's tables, in one place (SQLAlchemy Core).
+
+The schema is owned by the Alembic migrations in ./migrations; these definitions mirror
+them, and test_store compares the two with Alembic's comparator.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ITEM_KINDS = ("field", "unmapped")
+ITEM_STATES = ("open", "claimed", "resolved", "skipped")
+ROLES = ("reviewer", "admin")
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("pages", sa.Integer),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("source_url", sa.Text),
+    sa.Column("path", sa.Text),
+    sa.Column("result_schema", sa.Text, nullable=False),
+    sa.Column("pipeline_version", sa.Text),
+    sa.Column("error_stage", sa.Text),
+    sa.Column("error_kind", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("agency", sa.Text),
+    sa.Column("year", sa.Integer, index=True),
+    sa.Column("template", sa.String(32)),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("title", sa.Text),
+    # scan | born-digital | web | text: from the media type and the fields' sources (queue filter)
+    sa.Column("source_kind", sa.String(16), nullable=False, server_default="born-digital"),
+    sa.UniqueConstraint("document_id", "ordinal"),
+)
+
+fields = sa.Table(
+    "fields",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("field_id", sa.String(200), nullable=False, index=True),
+    sa.Column("value", sa.Double),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("confidence", sa.Double, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("page", sa.Integer),
+    sa.Column("bbox", sa.JSON),
+    sa.Column("row_label", sa.Text),
+    sa.Column("col_label", sa.Text),
+    sa.Column("source", sa.Text),
+    sa.Column("suggestion", sa.Double),
+    # Set when a person confirmed or corrected the value: a human value always wins.
+    sa.Column("reviewed_by", sa.Text),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("report_id", "field_id"),
+    sa.CheckConstraint("status IN ('accepted', 'needs_review', 'corrected')", name="status"),
+)
+
+
+def _report_fk() -> sa.Column:
+    """The indexed link from a report's child rows to it; they go when the report goes."""
+    return sa.Column(
+        "report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+unmapped = sa.Table(
+    "unmapped",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _report_fk(),
+    sa.Column("table_id", sa.Text),
+    sa.Column("row_label", sa.Text),
+    sa.Column("col_label", sa.Text),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("page", sa.Integer),
+    sa.Column("bbox", sa.JSON),
+)
+
+checks = sa.Table(
+    "checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _report_fk(),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+)
+
+# One row per piece of review work: a field (kind 'field') or a printed row nobody could
+# map (kind 'unmapped', field_pk null). `version` is bumped by every change to the item.
+review_queue = sa.Table(
+    "review_queue",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("field_pk", sa.Integer, sa.ForeignKey("fields.id", ondelete="CASCADE"), index=True),
+    sa.Column("report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="field"),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("claimed_by", sa.Text),
+    sa.Column("lease_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("reviewer", sa.Text),
+    sa.Column("corrected_value", sa.Double),
+    sa.Column("note", sa.Text),
+    sa.Column("crop_png", sa.LargeBinary),
+    # unmapped rows: where the row was printed and its cells [{col_label, raw, bbox}]
+    sa.Column("table_id", sa.Text),
+    sa.Column("row_label", sa.Text),
+    sa.Column("page", sa.Integer),
+    sa.Column("bbox", sa.JSON),
+    sa.Column("cells", sa.JSON),
+    sa.Column("mapped_row_id", sa.Text),
+    sa.CheckConstraint("state IN ('open', 'claimed', 'resolved', 'skipped')", name="state"),
+    sa.CheckConstraint("kind IN ('field', 'unmapped')", name="kind"),
+    sa.Index("ix_review_queue_state_id", "state", "id"),
+    sa.Index("ix_review_queue_report_id_state", "report_id", "state"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_name", sa.Text),  # null: the pipeline
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("review_queue.id", ondelete="SET NULL"), index=True),
+    sa.Column("report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="SET NULL")),
+    sa.Column("field_id", sa.String(200)),
+    sa.Column("old_value", sa.Double),
+    sa.Column("new_value", sa.Double),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("role IN ('reviewer', 'admin')", name="role"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+label_variants = sa.Table(
+    "label_variants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("template", sa.String(32), nullable=False),
+    sa.Column("table_id", sa.Text, nullable=False),
+    sa.Column("row_id", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_by", sa.Text),
+)
+
+page_images = sa.Table(
+    "page_images",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("page", sa.Integer, nullable=False),
+    sa.Column("png", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("document_id", "page"),
+)
+
+TABLES = (
+    "documents", "reports", "fields", "unmapped", "checks", "review_queue",
+    "audit_log", "users", "api_tokens", "label_variants", "page_images",
+)
