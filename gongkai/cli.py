@@ -192,10 +192,11 @@ def review_list(
     limit: Annotated[int, typer.Option(help="at most this many items")] = 100,
 ) -> None:
     """Open review items, one a line: id, state, report, field, value, raw, reasons."""
-    from gongkai.models.review import QueueFilter
+    from gongkai.models.review import QueueFilter, User
 
+    operator = User(id=0, name="operator", role="admin")  # at the server; reading the queue only
     with review_service(store) as service:
-        items = service.queue(OPERATOR, QueueFilter(), limit=limit)
+        items = service.queue(operator, QueueFilter(), limit=limit)
     for it in items:
         value = "" if it.value is None else f"{it.value:g}" if isinstance(it.value, float) else str(it.value)
         where = f"{it.agency or '?'} {it.year or '?'}"
@@ -218,7 +219,7 @@ def users_add(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if not password:
         raise typer.BadParameter("the password is empty")
     with review_service(store) as service:

@@ -37,10 +37,11 @@ class Broken:
     """with blank=True: a cell printed blank whose rules suggest its value (0)"""
 
 
-def broken_sample(folder: Path, *, xss: bool = False, blank: bool = False) -> Broken:
+def broken_sample(folder: Path, *, xss: bool = False, blank: bool = False, blank_fee: bool = False) -> Broken:
     """The sample with 表三's 自然人 新收 number changed so its rules fail (and, with xss, a
     row of 表二 whose label reads as a script tag; with blank, the 商业企业 cell of that row
-    left blank, a doubt of its own that its rule's suggestion answers)."""
+    left blank, a doubt of its own that its rule's suggestion answers; with blank_fee, the
+    万元 fee cell of 表二 left blank)."""
     html = SAMPLE.read_text(encoding="utf-8")
     # The first row of 表三 is （一）新收政府信息公开申请数量: its first value cell is 自然人.
     cell = re.compile(r"(新收政府信息公开申请数量</td>\s*<td[^>]*>)(\d+)(</td>)")
@@ -61,6 +62,11 @@ def broken_sample(folder: Path, *, xss: bool = False, blank: bool = False) -> Br
         anchor = "<tr><td>行政强制</td>"
         assert anchor in html, "the sample's 行政强制 row moved: update tests/review_app.py"
         html = html.replace(anchor, row + anchor, 1)
+    if blank_fee:
+        fee = re.compile(r"(行政事业性收费</td>\s*<td[^>]*>)([\d.]+)(</td>)")
+        hit = fee.search(html)
+        assert hit, "the sample's 行政事业性收费 row moved: update tests/review_app.py"
+        html = html[: hit.start(2)] + html[hit.end(2):]
     path = folder / SAMPLE.name
     path.write_text(html, encoding="utf-8")
     return Broken(path, "requests.new.natural_person", true_value, printed,
@@ -93,10 +99,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(service: ReviewService) -> Iterator[str]:
-    """The app on a real HTTP server in a thread; yields its base URL."""
+def serve(service: ReviewService, **app_options: object) -> Iterator[str]:
+    """The app (create_app's options) on a real HTTP server in a thread; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(service, **app_options)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

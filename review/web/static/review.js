@@ -113,8 +113,9 @@
     if (event.target !== note && !event.target.closest("a, button, select")) focusBox();
   });
 
-  // Claim the item (a lease) as it opens; a save waits for the claim to settle.
-  const claimed = form.dataset.state === "open"
+  // Claim the item (a lease; renewed when it is ours already) as it opens; a save waits for
+  // the claim to settle. Claimed by someone else: the claim is refused and says by whom.
+  const claimed = (form.dataset.state === "open" || form.dataset.state === "claimed")
     ? post("claim").then(() => { form.dataset.claimed = "yes"; })
         .catch((error) => { form.dataset.claimed = "no"; say(error.message, true); })
     : Promise.resolve();
