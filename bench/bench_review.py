@@ -63,8 +63,6 @@ def free_port() -> int:
 
 def start_server(url: str, analytics: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    subprocess.run([*CLI, "users", "add", "bench", "--role", "reviewer", "--password-stdin", "--store", url],
-                   input=PASSWORD + "\n", text=True, check=True, env=env)
     server = subprocess.Popen(
         [*CLI, "review", "serve", "--store", url, "--analytics", str(analytics), "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -120,6 +118,8 @@ def main() -> None:
     url = f"sqlite:///{folder / 'bench.sqlite'}"
     if not (folder / "bench.sqlite").exists():
         build_store(url, args.items)
+        subprocess.run([*CLI, "users", "add", "bench", "--role", "reviewer", "--password-stdin", "--store", url],
+                       input=PASSWORD + "\n", text=True, check=True)
     port = free_port()
     server = start_server(url, folder / "analytics.duckdb", port)
     try:

@@ -37,7 +37,15 @@ def available(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(q.state == "open", sa.and_(q.state == "claimed", q.lease_expires_at <= now))
 
 
-def _states_clause(states: list[str], now: datetime) -> sa.ColumnElement[bool]:
+def _states_clause(states: list[str], now: datetime, scan: bool = False) -> sa.ColumnElement[bool]:
+    """scan: the query reads the whole queue anyway (groups), so name the states left out:
+    SQLite then scans the (report_id, state) covering index instead of looking up every row."""
+    if {"open", "claimed"} <= set(states):
+        # open + claimed covers every claim, live or lapsed: a plain IN the (state, id) index
+        # answers, instead of an OR over lease times that makes SQLite sort the whole queue.
+        if scan:
+            return q.state.not_in([s for s in ("resolved", "skipped") if s not in states] or ["-"])
+        return q.state.in_(["open", "claimed", *(s for s in states if s in ("resolved", "skipped"))])
     parts = [q.state.in_([s for s in states if s in ("resolved", "skipped")])]
     if "open" in states:
         parts.append(available(now))
@@ -63,8 +71,8 @@ def _item_select() -> sa.Select[Any]:
     )
 
 
-def _filtered(stmt: sa.Select[Any], filters: QueueFilter, now: datetime) -> sa.Select[Any]:
-    stmt = stmt.where(_states_clause(list(filters.states), now))
+def _filtered(stmt: sa.Select[Any], filters: QueueFilter, now: datetime, scan: bool = False) -> sa.Select[Any]:
+    stmt = stmt.where(_states_clause(list(filters.states), now, scan))
     if filters.agency is not None:
         stmt = stmt.where(r.agency == filters.agency)
     if filters.year is not None:
@@ -78,6 +86,11 @@ def _filtered(stmt: sa.Select[Any], filters: QueueFilter, now: datetime) -> sa.S
     if filters.reason:
         stmt = stmt.where(sa.cast(q.reasons, sa.Text).contains(filters.reason, autoescape=True))
     return stmt
+
+
+def _by_report(filters: QueueFilter) -> bool:
+    """Does the filter need the reports table (agency, year, template, source kind)?"""
+    return (filters.agency, filters.year, filters.template, filters.source_kind) != (None, None, None, None)
 
 
 def _queue_item(row: RowMapping, now: datetime) -> dict[str, Any]:
@@ -125,29 +138,34 @@ class ReviewReader:
 
     def queue(self, filters: QueueFilter, limit: int, offset: int) -> list[QueueItem]:
         now = utc_now()
-        stmt = _filtered(_item_select(), filters, now).order_by(q.id).limit(limit).offset(offset)
+        # The page's ids first (an index walk), then their columns: joining and sorting every
+        # matching row before the LIMIT took 130 ms with 100 000 open items.
+        source = review_queue.join(reports, r.id == q.report_id) if _by_report(filters) else review_queue
+        page = _filtered(sa.select(q.id).select_from(source), filters, now)
+        ids = page.order_by(q.id).limit(limit).offset(offset).scalar_subquery()
+        stmt = _item_select().where(q.id.in_(ids)).order_by(q.id)
         with self.engine.connect() as conn:
             return [QueueItem(**_queue_item(row, now)) for row in conn.execute(stmt).mappings()]
 
     def queue_groups(self, filters: QueueFilter, limit: int) -> list[QueueGroup]:
         now = utc_now()
+        source = review_queue.join(reports, r.id == q.report_id) if _by_report(filters) else review_queue
         counted = _filtered(
-            sa.select(q.report_id, sa.func.count().label("n"), sa.func.min(q.id).label("first"))
-            .select_from(review_queue.join(reports, r.id == q.report_id)),
-            filters, now,
+            sa.select(q.report_id, sa.func.count().label("n"), sa.func.min(q.id).label("first")).select_from(source),
+            filters, now, scan=True,
         ).group_by(q.report_id).order_by(sa.text("first")).limit(limit).subquery()
         meta = (
             sa.select(counted.c.report_id, counted.c.n, d.name, r.agency, r.year, r.template, r.source_kind)
             .select_from(counted.join(reports, r.id == counted.c.report_id).join(documents, d.id == r.document_id))
             .order_by(counted.c.first)
         )
-        reason_counts = _filtered(
-            sa.select(q.report_id, sa.cast(q.reasons, sa.Text).label("rs"), sa.func.count().label("n"))
-            .select_from(review_queue.join(reports, r.id == q.report_id)),
-            filters, now,
-        ).where(q.report_id.in_(sa.select(counted.c.report_id))).group_by(q.report_id, sa.cast(q.reasons, sa.Text))
         with self.engine.connect() as conn:
             groups = conn.execute(meta).mappings().all()
+            # Reasons only for the groups shown (an IN over the subquery counted everything twice).
+            reason_counts = _filtered(
+                sa.select(q.report_id, sa.cast(q.reasons, sa.Text).label("rs"), sa.func.count().label("n")),
+                filters.model_copy(update={"agency": None, "year": None, "template": None, "source_kind": None}), now,
+            ).where(q.report_id.in_([g["report_id"] for g in groups])).group_by(q.report_id, sa.cast(q.reasons, sa.Text))
             by_report: dict[int, Counter[str]] = {}
             for row in conn.execute(reason_counts).mappings():
                 for reason in _json_list(row["rs"]):

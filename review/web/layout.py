@@ -44,3 +44,12 @@ def _lay_out(spec: TableSpec, by_id: dict[str, ReportCell]) -> LaidOutTable:
             for r in spec.rows
         ]
     return LaidOutTable(spec.id, spec.title, header, [r for r in rows if any(r.cells)])
+
+
+def row_of(tables: list[LaidOutTable], field_id: str) -> tuple[LaidOutTable, LaidOutRow] | None:
+    """The laid-out table and row holding field_id: the cell's context on the item page."""
+    for table in tables:
+        for row in table.rows:
+            if any(c is not None and c.field_id == field_id for c in row.cells):
+                return table, row
+    return None

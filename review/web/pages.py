@@ -11,12 +11,13 @@ from gongkai.config import load_template
 from gongkai.models.review import QueueFilter, ReportCell, ReportView
 from gongkai.review.errors import InvalidValue, ItemNotFound
 
-from .layout import report_tables
+from .layout import report_tables, row_of
 from .rendering import png_size, render, shown_value
 from .security import Caller, require_caller, service_of
 
 router = APIRouter()
 QUEUE_PAGE_ITEMS = 100
+QUEUE_PAGE_GROUPS = 50  # reports shown on the queue page, first-flagged first; filters narrow it
 
 CallerDep = Annotated[Caller, Depends(require_caller)]
 
@@ -54,11 +55,11 @@ def home(caller: CallerDep) -> Response:
 @router.get("/queue")
 def queue_page(request: Request, caller: CallerDep, filters: FilterDep) -> Response:
     service = service_of(request)
-    groups = service.queue_groups(caller.user, filters)
+    groups = service.queue_groups(caller.user, filters, limit=QUEUE_PAGE_GROUPS)
     items = service.queue(caller.user, filters, limit=QUEUE_PAGE_ITEMS)
     return render(request, "queue.html", {
         "user": caller.user, "filters": filters, "groups": groups, "items": items,
-        "total_open": sum(g.open_items for g in groups),
+        "shown_open": sum(g.open_items for g in groups), "more_groups": len(groups) == QUEUE_PAGE_GROUPS,
     })
 
 
@@ -68,8 +69,14 @@ def item_page(request: Request, item_id: int, caller: CallerDep) -> Response:
     box = shown_value(item.value)
     if item.value is None and item.suggestion is not None:
         box = shown_value(item.suggestion)  # one keystroke (Enter) accepts a right suggestion
+    context = None
+    if not item.has_crop and not item.snippet and item.field_id and item.template:
+        # No image and no source text (web and born-digital inputs): the row as the report
+        # printed it, so the reviewer sees the cell among its neighbours.
+        view = service_of(request).report(caller.user, item.report_id)
+        context = row_of(report_tables(load_template(item.template), view.cells), item.field_id)
     return render(request, "item.html", {
-        "user": caller.user, "item": item, "shown": shown_value(item.value), "box": box,
+        "user": caller.user, "item": item, "shown": shown_value(item.value), "box": box, "context": context,
     })
 
 

@@ -29,6 +29,7 @@ def shown_value(value: Value) -> str:
 
 
 TEMPLATES.env.filters["shown"] = shown_value
+TEMPLATES.env.globals["zip"] = zip
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
