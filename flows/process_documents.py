@@ -32,7 +32,9 @@ from gongkai.extractors.detect import sha256_of
 from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
 from gongkai.models import ExtractionResult
 from gongkai.store.analytics import load_analytics
+from gongkai.review.rules import recheck_document
 from gongkai.store.operational import OperationalStore
+from gongkai.store.review import ReviewReader
 
 CACHE_EXPIRATION = dt.timedelta(days=30)
 
@@ -82,10 +84,14 @@ def extract_task(path: str) -> ExtractionResult:
 
 
 @task(name="store", retries=4, retry_delay_seconds=[0.5, 1, 2, 4], retry_condition_fn=_transient_store_error)
-def store_task(result: ExtractionResult, path: str, store_url: str) -> dict[str, Any]:
+def store_task(result: ExtractionResult, path: str, store_url: str, reprocess: bool = False) -> dict[str, Any]:
     with OperationalStore(store_url) as store:
-        outcome = store.save_result(result, path=path)
-    return {"name": result.source.name, "outcome": outcome.outcome, "review_items": outcome.review_items}
+        outcome = store.save_result(result, path=path, reprocess=reprocess)
+        if outcome.outcome == "reprocessed":
+            # the new machine values beside people's: the form's rules decide again
+            recheck_document(store, outcome.document_id)
+    return {"name": result.source.name, "outcome": outcome.outcome, "review_items": outcome.review_items,
+            "conflicts": outcome.conflicts}
 
 
 @task(name="load-analytics", retries=2, retry_delay_seconds=2)
@@ -97,33 +103,40 @@ def load_analytics_task(store_url: str, analytics_path: str) -> dict[str, int]:
 
 @flow(name="process_documents", log_prints=True)
 def process_documents(
-    paths: list[str], store_url: str, analytics_path: str, progress: bool = True
+    paths: list[str], store_url: str, analytics_path: str, progress: bool = True, reprocess: bool = False
 ) -> dict[str, Any]:
-    """Every file through extraction into the operational store, then into analytics."""
+    """Every file through extraction into the operational store, then into analytics.
+
+    reprocess: extract again even what the cache or the store knows (the current pipeline),
+    replacing machine values and keeping people's work."""
     with OperationalStore(store_url) as store:
         store.migrate()
-    futures = extract_task.map(paths)
+    extract = extract_task.with_options(refresh_cache=True) if reprocess else extract_task
+    futures = extract.map(paths)
     path_of = {f.task_run_id: p for f, p in zip(futures, paths)}
     summary: Counter[str] = Counter()
     rows = []
     bar = tqdm(total=len(paths), unit="doc", disable=not progress, desc="process_documents")
     for future in as_completed(futures):
         result = future.result()
-        saved = _stored(result, path_of[future.task_run_id], store_url)
+        saved = _stored(result, path_of[future.task_run_id], store_url, reprocess)
         rows.append(_summary_row(result, saved))
         summary.update(_counts(result, saved))
         bar.update(1)
     bar.close()
     counts = load_analytics_task(store_url, analytics_path)
-    _publish_summary(rows, summary, counts)
-    return {"documents": len(paths), **summary, "analytics": counts}
+    with OperationalStore(store_url) as store:
+        store.optimize()  # the review app reads a queue that may just have grown a lot
+        queue = ReviewReader(store).size_by_reason()
+    _publish_summary(rows, summary, counts, queue)
+    return {"documents": len(paths), **summary, "analytics": counts, "open_review_items": sum(queue.values())}
 
 
-def _stored(result: ExtractionResult, path: str, store_url: str) -> dict[str, Any]:
+def _stored(result: ExtractionResult, path: str, store_url: str, reprocess: bool) -> dict[str, Any]:
     """The store task's outcome; one document the store refuses after its retries is reported
     as not stored, and the others are still stored."""
     try:
-        return store_task(result, path, store_url)
+        return store_task(result, path, store_url, reprocess)
     except Exception as exc:  # noqa: BLE001 - any failure of one document's insert
         return {"name": result.source.name, "outcome": "store_failed", "review_items": 0,
                 "error": f"{type(exc).__name__}: {exc}"}
@@ -131,6 +144,8 @@ def _stored(result: ExtractionResult, path: str, store_url: str) -> dict[str, An
 
 def _counts(result: ExtractionResult, saved: dict[str, Any]) -> Counter[str]:
     counts: Counter[str] = Counter({saved["outcome"]: 1})
+    if saved.get("conflicts"):
+        counts["conflicts"] += saved["conflicts"]
     if result.error:
         counts["errors"] += 1
     for report in result.reports:
@@ -154,7 +169,9 @@ def _summary_row(result: ExtractionResult, saved: dict[str, Any]) -> dict[str, A
     }
 
 
-def _publish_summary(rows: list[dict[str, Any]], summary: Counter[str], counts: dict[str, int]) -> None:
+def _publish_summary(
+    rows: list[dict[str, Any]], summary: Counter[str], counts: dict[str, int], queue: dict[str, int]
+) -> None:
     header = "| document | stored | reports | fields | accepted | needs review | error |\n|---|---|---|---|---|---|---|\n"
     body = "".join(
         f"| {r['document']} | {r['stored']} | {r['reports']} | {r['fields']} | {r['accepted']} "
@@ -164,9 +181,20 @@ def _publish_summary(rows: list[dict[str, Any]], summary: Counter[str], counts: 
     totals = ", ".join(f"{k}: {v}" for k, v in sorted(summary.items()))
     create_markdown_artifact(
         key="process-documents-summary",
-        markdown=f"# process_documents\n\n{totals}\n\nanalytics rows: {counts}\n\n{header}{body}",
+        markdown=f"# process_documents\n\n{totals}\n\nanalytics rows: {counts}\n\n{header}{body}\n"
+        f"{_queue_table(queue)}",
         description="Per-run summary of gongkai's process_documents flow",
     )
+
+
+def _queue_table(queue: dict[str, int]) -> str:
+    """The open review queue after the run, by reason (an item with two reasons counts in both)."""
+    lines = "".join(f"| {_cell(reason)} | {n} |\n" for reason, n in queue.items())
+    return f"## Open review queue by reason\n\n| reason | open items |\n|---|---|\n{lines}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def task_runner(kind: str = "threads", dask_address: str | None = None, workers: int = 2) -> TaskRunner:
@@ -189,10 +217,11 @@ def run_flow(
     runner: str = "threads",
     dask_address: str | None = None,
     progress: bool = True,
+    reprocess: bool = False,
 ) -> dict[str, Any]:
     configured = process_documents.with_options(task_runner=task_runner(runner, dask_address))
     with _shared_api_for_local_workers(runner == "dask" and not dask_address):
-        return configured([str(p) for p in paths], store_url, str(analytics_path), progress)
+        return configured([str(p) for p in paths], store_url, str(analytics_path), progress, reprocess)
 
 
 @contextmanager

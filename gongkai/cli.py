@@ -82,6 +82,8 @@ def run(
     analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
     runner: Annotated[str, typer.Option(help="task runner: threads or dask")] = "threads",
     dask_address: Annotated[Optional[str], typer.Option(help="address of an existing Dask cluster")] = None,
+    reprocess: Annotated[bool, typer.Option("--reprocess", help="extract stored documents again with the current "
+                                            "pipeline; people's confirmed and corrected values are kept")] = False,
     progress: bool = True,
 ) -> None:
     """Run the process_documents flow into the operational and analytics stores."""
@@ -94,7 +96,7 @@ def run(
     store_url = store or default_store_url()
     analytics_path = analytics or default_analytics()
     analytics_path.parent.mkdir(parents=True, exist_ok=True)
-    summary = run_flow(files, store_url, analytics_path, runner, dask_address, progress)
+    summary = run_flow(files, store_url, analytics_path, runner, dask_address, progress, reprocess)
     typer.echo(f"store: {store_url}\nanalytics: {analytics_path}")
     typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
     if summary.get("store_failed"):
@@ -131,13 +133,14 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the exported tables")],
     format: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
     analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    complete_only: Annotated[bool, typer.Option("--complete-only", help="leave out reports with open review items")] = False,
 ) -> None:
     """Export the analytics tables as Parquet or CSV files."""
     from gongkai.store.analytics import export_analytics
 
     if format not in ("parquet", "csv"):
         raise typer.BadParameter("--format must be parquet or csv")
-    written = export_analytics(analytics or default_analytics(), out, format)  # type: ignore[arg-type]
+    written = export_analytics(analytics or default_analytics(), out, format, complete_only=complete_only)  # type: ignore[arg-type]
     typer.echo("\n".join(str(p) for p in written))
 
 

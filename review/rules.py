@@ -7,7 +7,9 @@ from gongkai.config import load_template
 from gongkai.extractors.checks import run_checks
 from gongkai.extractors.routing import rule_reason, rules_of_reason
 from gongkai.models import FieldValue
-from gongkai.store.review_actions import RecheckPlan
+from gongkai.store.operational import OperationalStore
+from gongkai.store.review import ReviewReader
+from gongkai.store.review_actions import RecheckPlan, ReviewWriter
 
 
 def plan_recheck(template_id: str | None, fields: list[FieldValue], human: set[str]) -> RecheckPlan:
@@ -40,3 +42,13 @@ def _only_rules_now_holding(field: FieldValue, by_rule: dict) -> bool:
             return False
         named.update(rules)
     return all(rule in by_rule and by_rule[rule].ok for rule in named)
+
+
+def recheck_document(store: OperationalStore, document_id: int) -> list[str]:
+    """After a re-extraction: every report of the document rechecked on its current values
+    (the pipeline's beside people's); returns the fields confirmed by rule."""
+    writer = ReviewWriter(store)
+    confirmed: list[str] = []
+    for report_id in ReviewReader(store).report_ids(document_id):
+        confirmed += writer.recheck(report_id, None, plan_recheck)
+    return confirmed

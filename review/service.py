@@ -64,6 +64,7 @@ class ReviewService:
     def __init__(self, store_url: str, analytics_path: Path | None = None) -> None:
         self.store = OperationalStore(store_url)
         self.store.migrate()
+        self.store.optimize()
         self.reader = ReviewReader(self.store)
         self.writer = ReviewWriter(self.store)
         self.users = UserStore(self.store)

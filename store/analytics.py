@@ -25,7 +25,8 @@ _REPORTS_DDL = """
 CREATE TABLE reports (
     report_key VARCHAR PRIMARY KEY, report_id BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
     name VARCHAR NOT NULL, source_url VARCHAR, ordinal INTEGER NOT NULL, agency VARCHAR,
-    year INTEGER, template VARCHAR, kind VARCHAR NOT NULL, title VARCHAR
+    year INTEGER, template VARCHAR, kind VARCHAR NOT NULL, title VARCHAR,
+    complete BOOLEAN NOT NULL
 )"""
 # Every stored field, whatever its status: it decides which reports "have" a table and
 # which columns a wide table gets. Temporary: gone when the connection closes.
@@ -75,9 +76,11 @@ def load_analytics(
 
 
 def export_analytics(
-    duckdb_path: Path, out_dir: Path, fmt: Literal["parquet", "csv"]
+    duckdb_path: Path, out_dir: Path, fmt: Literal["parquet", "csv"], *, complete_only: bool = False
 ) -> list[Path]:
-    """One file per analytics table, written by DuckDB's COPY (no pyarrow needed)."""
+    """One file per analytics table, written by DuckDB's COPY (no pyarrow needed).
+
+    complete_only: leave out reports with open review items (and their values)."""
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"unknown export format {fmt!r}")
     duckdb_path, out_dir = Path(duckdb_path), Path(out_dir)
@@ -93,7 +96,11 @@ def export_analytics(
         }
         for table in (t for t in EXPORTED if t in present):
             path = out_dir / f"{table}.{fmt}"
-            con.execute(f"COPY {_ident(table)} TO {_literal(str(path))} ({options})")
+            source = _ident(table)
+            if complete_only:
+                source = (f"(SELECT * FROM {source} WHERE report_key IN"
+                          " (SELECT report_key FROM reports WHERE complete))")
+            con.execute(f"COPY {source} TO {_literal(str(path))} ({options})")
             written.append(path)
     finally:
         con.close()
@@ -127,6 +134,7 @@ def _load_reports(con: duckdb.DuckDBPyConnection, operational: OperationalStore)
             r.template,
             r.kind,
             r.title,
+            bool(r.complete),
         )
         for r in operational.iter_reports()
     )

@@ -65,6 +65,7 @@ from .schema import (  # noqa: E402  (re-exported: tests and migrations use oper
 )
 from . import enqueue  # noqa: E402
 from .audit import aware, utc_now  # noqa: E402
+from .reprocess import reprocess_document  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------
@@ -73,15 +74,18 @@ from .audit import aware, utc_now  # noqa: E402
 @dataclass(frozen=True, slots=True)
 class SaveOutcome:
     """inserted: new document; unchanged: sha256 already stored, nothing written;
-    replaced: a stored failed run (error, no corrections) gave way to a successful one."""
+    replaced: a stored failed run (error, no corrections) gave way to a successful one;
+    reprocessed: a stored document re-extracted, people's work kept."""
 
-    outcome: Literal["inserted", "unchanged", "replaced"]
+    outcome: Literal["inserted", "unchanged", "replaced", "reprocessed"]
     sha256: str
     document_id: int
     reports: int = 0
     fields: int = 0
     review_items: int = 0
     unmapped_items: int = 0
+    conflicts: int = 0  # reprocessed: machine readings that differ from a person's value
+    changed: int = 0  # reprocessed: machine fields whose value or routing changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,7 @@ class ReportRow:
     template: str | None
     kind: str
     title: str | None
+    complete: bool = True  # nothing in it open, claimed or skipped in the review queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,11 +259,27 @@ class OperationalStore:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def optimize(self) -> None:
+        """SQLite: refresh the planner's statistics of the queue's tables, so the queue is read
+        in id order instead of sorting every open item (without statistics SQLite takes the
+        state index). Cheap: these tables are small beside fields. PostgreSQL's autovacuum
+        does this by itself."""
+        if self.is_sqlite:
+            with self._write_transaction() as conn:  # ANALYZE writes sqlite_stat1: commit it
+                for table in ("review_queue", "reports", "documents"):
+                    conn.exec_driver_sql(f"ANALYZE {table}")
+
     # -- writing --------------------------------------------------------------------------
     def save_result(
-        self, result: ExtractionResult, path: str | None = None, source_url: str | None = None
+        self,
+        result: ExtractionResult,
+        path: str | None = None,
+        source_url: str | None = None,
+        reprocess: bool = False,
     ) -> SaveOutcome:
-        """Store one file's result in one transaction; a known sha256 changes nothing."""
+        """Store one file's result in one transaction; a known sha256 changes nothing, unless
+        `reprocess`: then the new machine values replace the old and people's work stays
+        (see reprocess.py). A failed re-extraction never replaces a stored result."""
         _check_unique_field_ids(result)
         sha = result.source.sha256
         try:
@@ -269,6 +290,12 @@ class OperationalStore:
                 if _replaceable(conn, existing, result):
                     conn.execute(sa.delete(documents).where(documents.c.id == existing["id"]))
                     return _insert_result(conn, result, path, source_url, "replaced")
+                if reprocess and result.error is None and existing["error_stage"] is None:
+                    counts = reprocess_document(conn, existing["id"], result, path)
+                    return SaveOutcome(
+                        "reprocessed", sha, existing["id"], counts.reports, counts.fields,
+                        counts.review_items, conflicts=counts.conflicts, changed=counts.changed,
+                    )
                 return SaveOutcome("unchanged", sha, existing["id"])
         except IntegrityError:
             # Another process stored the same file between our check and our insert
@@ -374,6 +401,10 @@ class OperationalStore:
                 reports.c.template,
                 reports.c.kind,
                 reports.c.title,
+                ~sa.exists().where(
+                    review_queue.c.report_id == reports.c.id,
+                    review_queue.c.state.in_(["open", "claimed", "skipped"]),
+                ).label("complete"),
             )
             .join_from(reports, documents)
             .order_by(reports.c.id)

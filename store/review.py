@@ -25,6 +25,7 @@ from .operational import OperationalStore, _restore_number
 from .schema import checks, documents, fields, label_variants, page_images, reports, review_queue
 
 q, f, r, d = review_queue.c, fields.c, reports.c, documents.c
+PENDING = sa.text("review_queue.state IN ('open', 'claimed')")
 
 
 def live_claim(now: datetime) -> sa.ColumnElement[bool]:
@@ -37,16 +38,13 @@ def available(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(q.state == "open", sa.and_(q.state == "claimed", q.lease_expires_at <= now))
 
 
-def _states_clause(states: list[str], now: datetime, scan: bool = False) -> sa.ColumnElement[bool]:
-    """scan: the query reads the whole queue anyway (groups), so name the states left out:
-    SQLite then scans the (report_id, state) covering index instead of looking up every row."""
-    if {"open", "claimed"} <= set(states):
-        # open + claimed covers every claim, live or lapsed: a plain IN the (state, id) index
-        # answers, instead of an OR over lease times that makes SQLite sort the whole queue.
-        if scan:
-            return q.state.not_in([s for s in ("resolved", "skipped") if s not in states] or ["-"])
-        return q.state.in_(["open", "claimed", *(s for s in states if s in ("resolved", "skipped"))])
-    parts = [q.state.in_([s for s in states if s in ("resolved", "skipped")])]
+def _states_clause(states: list[str], now: datetime) -> sa.ColumnElement[bool]:
+    done = [s for s in states if s in ("resolved", "skipped")]
+    if "open" in states and "claimed" in states:
+        # every pending item, expired leases or not: the partial index ix_review_queue_pending_id
+        pending = PENDING  # literal: a bound IN list cannot use a partial index in SQLite
+        return sa.or_(pending, q.state.in_(done)) if done else pending
+    parts = [q.state.in_(done)]
     if "open" in states:
         parts.append(available(now))
     if "claimed" in states:
@@ -71,8 +69,8 @@ def _item_select() -> sa.Select[Any]:
     )
 
 
-def _filtered(stmt: sa.Select[Any], filters: QueueFilter, now: datetime, scan: bool = False) -> sa.Select[Any]:
-    stmt = stmt.where(_states_clause(list(filters.states), now, scan))
+def _filtered(stmt: sa.Select[Any], filters: QueueFilter, now: datetime) -> sa.Select[Any]:
+    stmt = stmt.where(_states_clause(list(filters.states), now))
     if filters.agency is not None:
         stmt = stmt.where(r.agency == filters.agency)
     if filters.year is not None:
@@ -88,9 +86,8 @@ def _filtered(stmt: sa.Select[Any], filters: QueueFilter, now: datetime, scan: b
     return stmt
 
 
-def _by_report(filters: QueueFilter) -> bool:
-    """Does the filter need the reports table (agency, year, template, source kind)?"""
-    return (filters.agency, filters.year, filters.template, filters.source_kind) != (None, None, None, None)
+def _filters_reports(filters: QueueFilter) -> bool:
+    return any(v is not None for v in (filters.agency, filters.year, filters.template, filters.source_kind))
 
 
 def _queue_item(row: RowMapping, now: datetime) -> dict[str, Any]:
@@ -138,43 +135,39 @@ class ReviewReader:
 
     def queue(self, filters: QueueFilter, limit: int, offset: int) -> list[QueueItem]:
         now = utc_now()
-        # The page's ids first (an index walk), then their columns: joining and sorting every
-        # matching row before the LIMIT took 130 ms with 100 000 open items.
-        source = review_queue.join(reports, r.id == q.report_id) if _by_report(filters) else review_queue
-        page = _filtered(sa.select(q.id).select_from(source), filters, now)
-        ids = page.order_by(q.id).limit(limit).offset(offset).scalar_subquery()
-        stmt = _item_select().where(q.id.in_(ids)).order_by(q.id)
+        stmt = _filtered(_item_select(), filters, now).order_by(q.id).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [QueueItem(**_queue_item(row, now)) for row in conn.execute(stmt).mappings()]
 
     def queue_groups(self, filters: QueueFilter, limit: int) -> list[QueueGroup]:
+        """Reports with pending work, oldest first; counted in SQL, reasons for the page's groups only."""
         now = utc_now()
-        source = review_queue.join(reports, r.id == q.report_id) if _by_report(filters) else review_queue
+        source = review_queue.join(reports, r.id == q.report_id) if _filters_reports(filters) else review_queue
         counted = _filtered(
             sa.select(q.report_id, sa.func.count().label("n"), sa.func.min(q.id).label("first")).select_from(source),
-            filters, now, scan=True,
-        ).group_by(q.report_id).order_by(sa.text("first")).limit(limit).subquery()
-        meta = (
-            sa.select(counted.c.report_id, counted.c.n, d.name, r.agency, r.year, r.template, r.source_kind)
-            .select_from(counted.join(reports, r.id == counted.c.report_id).join(documents, d.id == r.document_id))
-            .order_by(counted.c.first)
-        )
+            filters, now,
+        ).group_by(q.report_id).order_by(sa.text("first")).limit(limit)
         with self.engine.connect() as conn:
-            groups = conn.execute(meta).mappings().all()
-            # Reasons only for the groups shown (an IN over the subquery counted everything twice).
+            counts = {row.report_id: row.n for row in conn.execute(counted)}
+            if not counts:
+                return []
+            meta = {row["id"]: row for row in conn.execute(
+                sa.select(r.id, d.name, r.agency, r.year, r.template, r.source_kind)
+                .select_from(reports.join(documents, d.id == r.document_id)).where(r.id.in_(list(counts)))
+            ).mappings()}
             reason_counts = _filtered(
-                sa.select(q.report_id, sa.cast(q.reasons, sa.Text).label("rs"), sa.func.count().label("n")),
-                filters.model_copy(update={"agency": None, "year": None, "template": None, "source_kind": None}), now,
-            ).where(q.report_id.in_([g["report_id"] for g in groups])).group_by(q.report_id, sa.cast(q.reasons, sa.Text))
+                sa.select(q.report_id, sa.cast(q.reasons, sa.Text).label("rs"), sa.func.count().label("n"))
+                .select_from(source), filters, now,
+            ).where(q.report_id.in_(list(counts))).group_by(q.report_id, sa.cast(q.reasons, sa.Text))
             by_report: dict[int, Counter[str]] = {}
             for row in conn.execute(reason_counts).mappings():
                 for reason in _json_list(row["rs"]):
                     by_report.setdefault(row["report_id"], Counter())[reason] += row["n"]
         return [
-            QueueGroup(report_id=g["report_id"], document_name=g["name"], agency=g["agency"], year=g["year"],
-                       template=g["template"], source_kind=g["source_kind"], open_items=g["n"],
-                       reasons=dict(by_report.get(g["report_id"], {})))
-            for g in groups
+            QueueGroup(report_id=rid, document_name=meta[rid]["name"], agency=meta[rid]["agency"],
+                       year=meta[rid]["year"], template=meta[rid]["template"], source_kind=meta[rid]["source_kind"],
+                       open_items=n, reasons=dict(by_report.get(rid, {})))
+            for rid, n in counts.items()
         ]
 
     def size_by_reason(self) -> dict[str, int]:
@@ -217,6 +210,11 @@ class ReviewReader:
     def crop(self, item_id: int) -> bytes | None:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(q.crop_png).where(q.id == item_id)).scalar_one_or_none()
+
+    def report_ids(self, document_id: int) -> list[int]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                sa.select(r.id).where(r.document_id == document_id).order_by(r.ordinal)).scalars())
 
     def report_exists(self, report_id: int) -> bool:
         with self.engine.connect() as conn:

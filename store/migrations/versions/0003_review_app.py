@@ -78,8 +78,10 @@ def upgrade() -> None:
         batch.create_check_constraint("ck_review_queue_state", "state IN ('open', 'claimed', 'resolved', 'skipped')")
         batch.create_check_constraint("ck_review_queue_kind", "kind IN ('field', 'unmapped')")
         batch.create_index("ix_review_queue_field_pk", ["field_pk"])
-        batch.create_index("ix_review_queue_state_id", ["state", "id"])
         batch.create_index("ix_review_queue_report_id_state", ["report_id", "state"])
+    pending = sa.text("state IN ('open', 'claimed')")
+    op.create_index("ix_review_queue_pending_id", "review_queue", ["id"], sqlite_where=pending,
+                    postgresql_where=pending)
     _create_new_tables()
 
 
@@ -200,9 +202,10 @@ def _create_new_tables() -> None:
 def downgrade() -> None:
     for table in ("page_images", "label_variants", "api_tokens", "users", "audit_log"):
         op.drop_table(table)
+    op.drop_index("ix_review_queue_pending_id", table_name="review_queue")
     op.execute("DELETE FROM review_queue WHERE kind = 'unmapped'")
     with op.batch_alter_table("review_queue") as batch:
-        for ix in ("ix_review_queue_field_pk", "ix_review_queue_state_id", "ix_review_queue_report_id_state"):
+        for ix in ("ix_review_queue_field_pk", "ix_review_queue_report_id_state"):
             batch.drop_index(ix)
         batch.drop_constraint("ck_review_queue_kind", type_="check")
         batch.drop_constraint("ck_review_queue_state", type_="check")

@@ -1,0 +1,103 @@
+"""Corrections reach the analysts: the DuckDB analytics store after a reviewer's save,
+also while another process (a running `gongkai run`) holds the DuckDB file; and
+`gongkai export --complete-only`."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from gongkai.cli import app
+from gongkai.models.review import QueueFilter, User
+from gongkai.review.service import ReviewService
+
+from review_samples import WRONG_CELL, broken_result
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def service(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewService]:
+    svc = ReviewService(f"sqlite:///{tmp_path / 'ops.sqlite'}", tmp_path / "analytics.duckdb")
+    folder = tmp_path_factory.getbasetemp() / "review-samples"
+    folder.mkdir(exist_ok=True)
+    svc.store.save_result(broken_result(folder))
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def wang(service: ReviewService) -> User:
+    return service.add_user(None, "wang", "reviewer", PASSWORD)
+
+
+def _analytics_value(path: Path, field_id: str) -> tuple | None:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT status, value FROM field_values WHERE field_id = ?", [field_id]).fetchone()
+    finally:
+        con.close()
+
+
+def _item(service: ReviewService, actor: User, field_id: str) -> int:
+    return next(i.id for i in service.queue(actor, QueueFilter()) if i.field_id == field_id)
+
+
+def test_a_correction_is_in_analytics_when_the_request_returns(service: ReviewService, wang: User) -> None:
+    service.correct(wang, _item(service, wang, WRONG_CELL), 13)
+    assert _analytics_value(service.analytics.path, WRONG_CELL) == ("corrected", 13.0)
+    # the fields the rule now confirms reach the analysts too
+    assert _analytics_value(service.analytics.path, "requests.new.total") == ("accepted", 13.0)
+
+
+def test_a_locked_analytics_file_is_refreshed_by_a_retry(service: ReviewService, wang: User) -> None:
+    path = service.analytics.path
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(2.5)",
+         str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        service.correct(wang, _item(service, wang, WRONG_CELL), 13)
+        assert time.monotonic() - started < 2  # the request did not wait for the lock
+        assert service.analytics.last_error and "lock" in service.analytics.last_error.lower()
+    finally:
+        holder.wait(30)
+    assert service.analytics.wait(60)
+    assert _analytics_value(path, WRONG_CELL) == ("corrected", 13.0)
+
+
+def test_export_complete_only_leaves_out_reports_with_open_items(service: ReviewService, wang: User,
+                                                                 tmp_path: Path) -> None:
+    service.confirm(wang, _item(service, wang, WRONG_CELL))  # a save: analytics rebuilt, report still open
+    runner = CliRunner()
+
+    def exported(*flags: str) -> int:
+        out = tmp_path / f"out{len(flags)}{time.monotonic_ns()}"
+        result = runner.invoke(app, ["export", "--out", str(out), "--format", "csv",
+                                     "--analytics", str(service.analytics.path), *flags])
+        assert result.exit_code == 0, result.output
+        con = duckdb.connect()
+        try:
+            return con.execute("SELECT count(*) FROM read_csv(?)", [str(out / "field_values.csv")]).fetchone()[0]
+        finally:
+            con.close()
+
+    assert exported() > 150
+    assert exported("--complete-only") == 0
+    for item in service.queue(wang, QueueFilter()):
+        if item.kind == "unmapped":
+            service.map_row(wang, item.id, None)
+        else:
+            service.confirm(wang, item.id)
+    assert service.report(wang, item.report_id).complete
+    assert exported("--complete-only") == exported() > 150
