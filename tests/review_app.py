@@ -73,9 +73,10 @@ def broken_sample(folder: Path, *, xss: bool = False, blank: bool = False, blank
                   "requests.new.commercial" if blank else None)
 
 
-def make_store(folder: Path, inputs: list[Path]) -> tuple[str, Path]:
-    """Extract the inputs into a fresh SQLite store and its analytics file, as `gongkai run` does."""
-    url = f"sqlite:///{folder / 'review.sqlite'}"
+def make_store(folder: Path, inputs: list[Path], url: str | None = None) -> tuple[str, Path]:
+    """Extract the inputs into a fresh store (SQLite unless url) and its analytics file, as
+    `gongkai run` does."""
+    url = url or f"sqlite:///{folder / 'review.sqlite'}"
     analytics = folder / "analytics.duckdb"
     with OperationalStore(url) as store:
         store.migrate()

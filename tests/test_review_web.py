@@ -284,3 +284,69 @@ def test_unknown_item_is_404_and_pages_render(service: ReviewService, sample: Br
     report_id = client.get(f"/api/items/{item}").json()["report_id"]
     report = client.get(f"/reports/{report_id}")
     assert report.status_code == 200 and "status-needs_review" in report.text
+
+
+# -- unmapped rows and learned label variants -------------------------------------------------------
+def test_unmapped_row_mapped_becomes_a_variant_admin_can_revoke(service: ReviewService, base: str) -> None:
+    rita = login(base, "rita")
+    token = session_csrf(rita)
+    item = next(i for i in rita.get("/api/queue").json()["items"] if i["kind"] == "unmapped")
+    page = rita.get(f"/items/{item['id']}").text
+    assert '<select id="value-box"' in page and "not a template row" in page
+    assert 'value="other_services"' in page  # the table's rows are offered
+    wrong = rita.post(f"/api/items/{item['id']}/map", json={"row_id": "no_such_row"}, headers={"X-CSRF-Token": token})
+    assert wrong.status_code == 422 and "no_such_row" in wrong.json()["error"]
+    assert rita.get(f"/api/items/{item['id']}").json()["state"] in ("open", "claimed")
+    mapped = rita.post(f"/api/items/{item['id']}/map", json={"row_id": "other_services", "version": item["version"]},
+                       headers={"X-CSRF-Token": token})
+    assert mapped.status_code == 200, mapped.text
+    assert mapped.json()["item"]["state"] == "resolved"
+
+    adam = login(base, "adam")
+    variants = adam.get("/api/variants").json()
+    assert [(v["label"], v["row_id"], v["created_by"]) for v in variants] == [(XSS, "other_services", "rita")]
+    admin_page = adam.get("/admin").text
+    assert XSS not in admin_page and "&lt;script&gt;alert(1)&lt;/script&gt;" in admin_page
+    revoked = adam.post(f"/admin/variants/{variants[0]['id']}/revoke", data={"csrf": session_csrf(adam)})
+    assert revoked.status_code == 303
+    assert adam.get("/api/variants").json() == []
+    assert adam.get("/api/variants", params={"include_revoked": "true"}).json()[0]["revoked_at"] is not None
+
+
+def test_stale_version_is_a_conflict_and_nothing_saved(service: ReviewService, sample: Broken, base: str) -> None:
+    client = login(base, "rita")
+    token = session_csrf(client)
+    item = client.get(f"/api/items/{item_of(service, sample.field_id)}").json()
+    stale = client.post(f"/api/items/{item['id']}/correct", json={"value": 13, "version": item["version"] - 1},
+                        headers={"X-CSRF-Token": token})
+    assert stale.status_code == 409 and stale.json()["error"]
+    assert client.get(f"/api/items/{item['id']}").json()["value"] == sample.printed
+
+
+def test_item_claimed_by_another_is_refused(service: ReviewService, sample: Broken, base: str) -> None:
+    item = item_of(service, sample.field_id)
+    service.claim(service.authenticate("adam", PASSWORDS["adam"]), item)
+    rita = login(base, "rita")
+    token = session_csrf(rita)
+    assert rita.post(f"/api/items/{item}/claim", headers={"X-CSRF-Token": token}).status_code == 409
+    refused = rita.post(f"/api/items/{item}/correct", json={"value": 13}, headers={"X-CSRF-Token": token})
+    assert refused.status_code == 409 and "adam" in refused.json()["error"]
+
+
+@pytest.mark.postgres
+def test_correction_over_http_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    sample = broken_sample(tmp_path)
+    url, analytics = make_store(tmp_path, [sample.path], url=pg_url)
+    service = ReviewService(url, analytics)
+    try:
+        add_users(service)
+        with serve(service) as base:
+            client = login(base, "rita")
+            item = item_of(service, sample.field_id)
+            saved = client.post(f"/api/items/{item}/correct", json={"value": sample.true_value},
+                                headers={"X-CSRF-Token": session_csrf(client)})
+            assert saved.status_code == 200, saved.text
+            assert saved.json()["report_complete"] is True
+            assert client.get("/api/queue").json()["items"] == []
+    finally:
+        service.close()
