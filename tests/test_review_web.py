@@ -108,7 +108,23 @@ def test_failed_login_does_not_say_which_part_was_wrong(base: str) -> None:
             answer = client.post("/login", data={"name": name, "password": password, "csrf": token})
             assert answer.status_code == 401
             answers.append(re.search(r'class="error"[^>]*>([^<]+)<', answer.text).group(1))
-        assert answers[0] == answers[1] == "wrong name or password"
+        assert answers[0] == answers[1]
+        assert answers[0].startswith("wrong name or password")
+
+
+def test_repeated_failed_logins_lock_the_name_without_saying_so(base: str) -> None:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        def attempt(name: str, password: str) -> httpx.Response:
+            return client.post("/login", data={"name": name, "password": password,
+                                               "csrf": csrf_of(client.get("/login").text)})
+
+        for _ in range(6):
+            assert attempt("rita", "wrong-password").status_code == 401
+        locked = attempt("rita", PASSWORDS["rita"])  # the right password, inside the lock
+        unknown = attempt("nobody", "whatever-password")
+        assert locked.status_code == unknown.status_code == 401
+        message = re.compile(r'class="error"[^>]*>([^<]+)<')
+        assert message.search(locked.text).group(1) == message.search(unknown.text).group(1)
 
 
 def test_login_without_csrf_is_refused(base: str) -> None:

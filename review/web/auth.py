@@ -14,7 +14,7 @@ from .security import SESSION_USER, Caller, check_csrf, csrf_token, require_call
 
 router = APIRouter()
 
-LOGIN_FAILED = "wrong name or password"
+LOGIN_FAILED = "wrong name or password (after repeated failures, wait a while before trying again)"
 
 
 @router.get("/login")
@@ -32,7 +32,7 @@ def login(
     check_csrf(request, csrf)  # login CSRF: the form's token was set in the pre-login session
     try:
         user = service_of(request).authenticate(name, password)
-    except AuthenticationFailed:
+    except AuthenticationFailed:  # the service's own message may say the name exists (a lock): not shown
         return render(request, "login.html", {"error": LOGIN_FAILED, "name": name}, status_code=401)
     request.session.clear()  # a fresh session (and CSRF token) on every login
     request.session[SESSION_USER] = user.model_dump(mode="json")
