@@ -15,7 +15,7 @@ import pytest
 from gongkai.review.service import ReviewService
 from gongkai.store import export_analytics
 
-from review_app import PASSWORDS, Broken, add_users, broken_sample, make_store, serve
+from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve
 from samples import ROOT
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -156,3 +156,30 @@ def test_tab_moves_and_escape_skips(page, base: str, sample: Broken) -> None:  #
     page.goto(f"{base}/api/items/{first}")
     assert '"state":"skipped"' in page.content().replace(" ", "")
 
+
+
+def test_unmapped_row_mapped_with_the_keyboard(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An unknown printed row (here one whose label is a script tag, shown as text): the
+    reviewer picks its template row with the arrow keys and Enter; the label is learned."""
+    sample = broken_sample(tmp_path, xss=True)
+    service = ReviewService(*make_store(tmp_path, [sample.path]))
+    add_users(service)
+    try:
+        with serve(service) as base:
+            log_in(page, base)
+            page.locator("table.items tr", has_text="(unmapped row)").locator("a.item-link").click()
+            expect(page.locator("#review-form")).to_have_attribute("data-claimed", "yes")
+            item_url = page.url
+            expect(page.locator("#row-label")).to_have_text(XSS)  # text, not markup
+            box = page.locator("#value-box")
+            expect(box).to_be_focused()
+            first_choice = box.input_value()
+            page.keyboard.press("ArrowDown")
+            chosen = box.input_value()
+            assert chosen and chosen != first_choice
+            page.keyboard.press("Enter")
+            expect(page).not_to_have_url(item_url)  # saved: the next item (or the queue) opens
+            admin = service.authenticate("adam", PASSWORDS["adam"])
+            assert [(v.label, v.row_id) for v in service.label_variants(admin)] == [(XSS, chosen)]
+    finally:
+        service.close()
