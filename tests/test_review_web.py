@@ -366,3 +366,49 @@ def test_correction_over_http_on_postgresql(tmp_path: Path, pg_url: str) -> None
             assert client.get("/api/queue").json()["items"] == []
     finally:
         service.close()
+
+
+def test_app_keeps_working_while_the_pipeline_writes(service: ReviewService, sample: Broken, base: str,
+                                                     tmp_path: Path) -> None:
+    """A writer saving new documents into the same SQLite file (WAL) while a reviewer reads
+    the queue and saves a correction: every request answers, nothing is lost."""
+    import threading
+
+    from gongkai.extractors.pipeline import extract_file
+    from gongkai.store import OperationalStore
+
+    result = extract_file(sample.path)
+    url = service.store.url
+    stop, saved, errors = threading.Event(), [], []
+
+    def pipeline() -> None:
+        with OperationalStore(url) as store:
+            n = 0
+            while not stop.is_set() and n < 500:
+                copy = result.model_copy(deep=True)
+                copy.source.sha256 = f"{n:064x}"
+                try:
+                    store.save_result(copy)
+                    saved.append(n)
+                except Exception as exc:  # noqa: BLE001 (reported below)
+                    errors.append(exc)
+                n += 1
+
+    writer = threading.Thread(target=pipeline)
+    client = login(base, "rita")
+    token = session_csrf(client)
+    item = item_of(service, sample.field_id)
+    writer.start()
+    try:
+        for _ in range(10):
+            assert client.get("/queue").status_code == 200
+            assert client.get(f"/items/{item}").status_code == 200
+        answer = client.post(f"/api/items/{item}/correct", json={"value": sample.true_value},
+                             headers={"X-CSRF-Token": token})
+        assert answer.status_code == 200, answer.text
+        assert writer.is_alive() and saved  # the reviewer really worked while the writer wrote
+    finally:
+        stop.set()
+        writer.join(timeout=120)
+    assert not errors
+    assert client.get(f"/api/items/{item}").json()["value"] == sample.true_value
