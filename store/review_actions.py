@@ -103,7 +103,6 @@ class ReviewWriter:
             row = _usable_item(conn, item_id, user, version)
             if row["kind"] != "field":
                 raise ItemBusy(f"item {item_id} is an unmapped row: map it to a template row instead")
-            _lock_report(conn, row["report_id"])
             current = conn.execute(sa.select(f.field_id, f.value).where(f.id == row["field_pk"])).one()
             old = _restore_number(current.field_id, current.value)
             if value is KEEP:
@@ -181,8 +180,15 @@ def _busy_message(item_id: int, row: RowMapping, now: datetime) -> str:
 
 
 def _usable_item(conn: Connection, item_id: int, user: str, version: int | None) -> RowMapping:
-    """The item, locked, if `user` may act on it now: not resolved, not claimed by another."""
+    """The item, locked, if `user` may act on it now: not resolved, not claimed by another.
+
+    Its report is locked first: every writer (saves, rechecks, re-processing) takes the report
+    before its items, so two of them on PostgreSQL wait for each other instead of deadlocking."""
     now = utc_now()
+    report_id = conn.execute(sa.select(q.report_id).where(q.id == item_id)).scalar_one_or_none()
+    if report_id is None:
+        raise ItemGone(f"no review item {item_id}")
+    _lock_report(conn, report_id)
     row = _locked_item(conn, item_id)
     lease = aware(row["lease_expires_at"])
     held_by_other = row["state"] == "claimed" and row["claimed_by"] != user and lease is not None and lease > now
