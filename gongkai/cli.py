@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from platformdirs import user_data_dir
 from tqdm import tqdm
 
 from gongkai.models import ExtractionResult
+
+if TYPE_CHECKING:
+    from gongkai.review.service import ReviewService
 
 app = typer.Typer(help="Government information-disclosure annual reports to canonical fields.", no_args_is_help=True)
 
@@ -137,6 +142,102 @@ def export(
         raise typer.BadParameter("--format must be parquet or csv")
     written = export_analytics(analytics or default_analytics(), out, format, complete_only=complete_only)  # type: ignore[arg-type]
     typer.echo("\n".join(str(p) for p in written))
+
+
+# -- review: the reviewers' web app and its queue --------------------------------------------
+review_app = typer.Typer(help="The reviewers' web app and its queue.", no_args_is_help=True)
+users_app = typer.Typer(help="Reviewer and admin accounts.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+app.add_typer(users_app, name="users")
+
+
+@contextmanager
+def review_service(store: str | None, analytics: Path | None = None) -> Iterator["ReviewService"]:
+    """The review service over the store (and the analytics file, kept in step with saves);
+    a refused action prints its message and exits 1."""
+    from gongkai.review.errors import ReviewError
+    from gongkai.review.service import ReviewService
+
+    if analytics is not None:
+        analytics.parent.mkdir(parents=True, exist_ok=True)
+    service = ReviewService(store or default_store_url(), analytics)
+    try:
+        yield service
+    except ReviewError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        service.close()
+
+
+@review_app.command("serve")
+def review_serve(
+    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file, kept in step with saves")] = None,
+    host: Annotated[str, typer.Option(help="address to bind; 127.0.0.1 keeps the app on this machine")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
+    secure_cookies: Annotated[bool, typer.Option(help="mark the session cookie Secure (behind HTTPS)")] = False,
+) -> None:
+    """Serve the review app (sessions survive restarts when GONGKAI_SECRET_KEY is set)."""
+    import uvicorn
+
+    from gongkai.review.web.app import create_app
+
+    with review_service(store, analytics or default_analytics()) as service:
+        web = create_app(service, secret_key=os.environ.get("GONGKAI_SECRET_KEY"), secure_cookies=secure_cookies)
+        typer.echo(f"review app on http://{host}:{port}/ (store: {store or default_store_url()})")
+        uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+@review_app.command("list")
+def review_list(
+    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many items")] = 100,
+) -> None:
+    """Open review items, one a line: id, state, report, field, value, raw, reasons."""
+    from gongkai.models.review import QueueFilter, User
+
+    operator = User(id=0, name="operator", role="admin")  # at the server; reading the queue only
+    with review_service(store) as service:
+        items = service.queue(operator, QueueFilter(), limit=limit)
+    for it in items:
+        value = "" if it.value is None else f"{it.value:g}" if isinstance(it.value, float) else str(it.value)
+        where = f"{it.agency or '?'} {it.year or '?'}"
+        typer.echo(f"{it.id}\t{it.state}\t{where}\t{it.field_id or '(unmapped row)'}\t{value}\t{it.raw!r}\t{'; '.join(it.reasons)}")
+    typer.echo(f"{len(items)} item(s)", err=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Option(help="reviewer or admin")] = "reviewer",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin (scripts)")] = False,
+    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+) -> None:
+    """Add a user; the password is prompted twice (or read from stdin)."""
+    import sys
+
+    if role not in ("reviewer", "admin"):
+        raise typer.BadParameter("--role must be reviewer or admin")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise typer.BadParameter("the password is empty")
+    with review_service(store) as service:
+        user = service.add_user(None, name, role, password)  # type: ignore[arg-type]
+    typer.echo(f"added {user.name} ({user.role})")
+
+
+@users_app.command("token")
+def users_token(
+    name: Annotated[str, typer.Argument(help="login name")],
+    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+) -> None:
+    """Print a new API token for NAME (shown once; use it as `Authorization: Bearer <token>`)."""
+    with review_service(store) as service:
+        typer.echo(service.issue_token(None, name))
 
 
 if __name__ == "__main__":

@@ -103,6 +103,12 @@ class ReviewService:
             raise AuthenticationFailed("unknown or revoked API token")
         return _user(stored)
 
+    def user_by_name(self, name: str) -> User | None:
+        """The user as stored now, or None: the web app re-reads a session's user on every
+        request, so a deactivated user's session ends at once."""
+        stored = self.users.by_name(name)
+        return _user(stored) if stored is not None else None
+
     def add_user(self, actor: User | None, name: str, role: Role, password: str) -> User:
         """actor None: the CLI (an operator at the server); else actor must be an admin."""
         _require_admin(actor)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages gongkai needs beyond its Python dependencies (Debian 12 / bookworm).
 #   postgresql               the server the store tests run against (PostgreSQL 15)
+#   chromium                 the browser the review app's end-to-end test drives through Playwright
 #   libreoffice-writer-nogui only with --with-libreoffice: converts legacy .doc files
 #   fonts-arphic-uming, fonts-noto-cjk
 #                            only with --with-fonts: the CJK fonts scripts/render_samples.py embeds
@@ -10,7 +11,7 @@ set -euo pipefail
 
 usage() { echo "usage: $0 [--with-libreoffice] [--with-fonts]" >&2; exit 2; }
 
-packages=(postgresql)
+packages=(postgresql chromium)
 for arg in "$@"; do
     case "$arg" in
         --with-libreoffice) packages+=(libreoffice-writer-nogui) ;;
