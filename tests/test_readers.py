@@ -1,7 +1,6 @@
 """Readers on the real samples, the seed transcriptions and small fixtures built from them."""
 from __future__ import annotations
 
-import time
 import zipfile
 from pathlib import Path
 
@@ -415,13 +414,6 @@ def test_pdf_huaian_geometry_and_order(huaian: Document) -> None:
     assert not any(t.startswith("规章 1 0") or t.startswith("行政处罚") for t in body)  # table text not repeated
     pages = [b.page for b in huaian.blocks]
     assert pages == sorted(pages)
-
-
-def test_pdf_speed_per_page(huaian: Document) -> None:
-    start = time.perf_counter()
-    doc = read_document(HUAIAN)
-    per_page = (time.perf_counter() - start) / len(doc.pages)
-    assert per_page < 0.5, f"{per_page:.3f} s per page"
 
 
 def _ruled_pdf(path: Path, second_page_cols: list[float]) -> None:

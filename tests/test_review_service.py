@@ -20,7 +20,7 @@ from gongkai.review.errors import (
 from gongkai.review.service import ReviewService
 from gongkai.store.operational import OperationalStore
 
-from review_samples import RULE_FIELDS, UNKNOWN_LABEL, WRONG_CELL, broken_result
+from review_samples import RULE_FIELDS, UNKNOWN_LABEL, UNRECOGNISED_FIELD, WRONG_CELL, broken_result
 
 PASSWORD = "correct horse battery"
 
@@ -74,25 +74,27 @@ def _actions(service: ReviewService, admin: User) -> list[str]:
 # ---------------------------------------------------------------------------------------
 def test_saving_enqueues_doubtful_fields_and_unmapped_rows(service: ReviewService, wang: User) -> None:
     items = service.queue(wang, QueueFilter())
-    assert sorted(i.field_id for i in items if i.kind == "field") == sorted([WRONG_CELL, *RULE_FIELDS])
+    assert sorted(i.field_id for i in items if i.kind == "field") == sorted([WRONG_CELL, *RULE_FIELDS, UNRECOGNISED_FIELD])
     (row,) = [i for i in items if i.kind == "unmapped"]
     assert row.field_id is None and row.raw == "0"
     assert row.reasons == [f"its row was not recognised: {UNKNOWN_LABEL}"]
+    (lost,) = [i for i in items if i.field_id == UNRECOGNISED_FIELD]
+    assert (lost.value, lost.reasons) == (None, [f"its row was not recognised: {UNKNOWN_LABEL}"])
     wrong = next(i for i in items if i.field_id == WRONG_CELL)
     assert (wrong.value, wrong.state, wrong.version, wrong.source_kind) == (31, "open", 1, "web")
     assert wrong.agency and wrong.year == 2021 and wrong.template == "gov-2021"
     (group,) = service.queue_groups(wang, QueueFilter())
-    assert group.open_items == 11 and group.reasons["breaks the form's rule requests.row.new"] == 6
-    assert service.queue_size_by_reason()[f"its row was not recognised: {UNKNOWN_LABEL}"] == 1
+    assert group.open_items == 12 and group.reasons["breaks the form's rule requests.row.new"] == 6
+    assert service.queue_size_by_reason()[f"its row was not recognised: {UNKNOWN_LABEL}"] == 2
 
 
 def test_queue_filters(service: ReviewService, wang: User) -> None:
     assert len(service.queue(wang, QueueFilter(reason="requests.balance"))) == 4
-    assert len(service.queue(wang, QueueFilter(source_kind="web", year=2021, template="gov-2021"))) == 11
+    assert len(service.queue(wang, QueueFilter(source_kind="web", year=2021, template="gov-2021"))) == 12
     assert service.queue(wang, QueueFilter(source_kind="scan")) == []
     assert service.queue(wang, QueueFilter(year=2020)) == []
     assert service.queue(wang, QueueFilter(reason="100%_no")) == []  # LIKE wildcards are literal
-    assert len(service.queue(wang, QueueFilter(), limit=3, offset=9)) == 2
+    assert len(service.queue(wang, QueueFilter(), limit=3, offset=10)) == 2
 
 
 # ---------------------------------------------------------------------------------------
@@ -152,6 +154,9 @@ def test_next_item_claims_the_first_free_one(service: ReviewService, wang: User,
 def test_correcting_the_wrong_cell_confirms_the_rest_by_rule(service: ReviewService, wang: User,
                                                             boss: User) -> None:
     service.map_row(wang, _unmapped_item(service, wang), None, note="a county's own row")
+    # the template's 行政强制 row is then truly not printed: the reviewer confirms it blank
+    blank = service.confirm(wang, _item_of(service, wang, UNRECOGNISED_FIELD), note="not printed")
+    assert blank.item.value is None and not blank.report_complete
     item_id = _item_of(service, wang, WRONG_CELL)
     outcome = service.correct(wang, item_id, "13", version=1, note="typo in the table")
     assert outcome.item.state == "resolved" and outcome.item.value == 13
@@ -175,7 +180,7 @@ def test_confirming_the_wrong_cell_leaves_the_rule_broken(service: ReviewService
     outcome = service.confirm(wang, item_id)
     assert outcome.confirmed_by_rule == [] and not outcome.report_complete
     assert outcome.item.state == "resolved" and outcome.item.value == 31
-    assert len(service.queue(wang, QueueFilter())) == 10
+    assert len(service.queue(wang, QueueFilter())) == 11
 
 
 def test_a_rule_that_now_fails_sends_its_accepted_fields_to_review(service: ReviewService, wang: User,
@@ -398,5 +403,6 @@ def test_a_field_with_its_own_doubt_is_not_confirmed_by_rule(store_url: str, tmp
     outcome = svc.correct(wang, _item_of(svc, wang, WRONG_CELL), 13)
     assert "requests.new.total" not in outcome.confirmed_by_rule
     assert len(outcome.confirmed_by_rule) == len(RULE_FIELDS) - 1
-    assert [i.field_id for i in svc.queue(wang, QueueFilter()) if i.kind == "field"] == ["requests.new.total"]
+    assert sorted(i.field_id for i in svc.queue(wang, QueueFilter()) if i.kind == "field") == [
+        UNRECOGNISED_FIELD, "requests.new.total"]
     svc.close()
