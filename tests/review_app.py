@@ -118,3 +118,15 @@ def serve(service: ReviewService, **app_options: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def served_with_users(url: str, analytics: Path | None = None) -> Iterator[str]:
+    """A review service over the store, with the test users, served; closed afterwards."""
+    service = ReviewService(url, analytics)
+    add_users(service)
+    try:
+        with serve(service) as base:
+            yield base
+    finally:
+        service.close()

@@ -18,10 +18,9 @@ from review_samples import RULE_FIELDS, UNRECOGNISED_FIELD, WRONG_CELL, broken_h
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReviewService]:
-    url = f"sqlite:///{tmp_path / 'ops.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    svc = ReviewService(url)
+@pytest.fixture
+def service(db_url: str) -> Iterator[ReviewService]:
+    svc = ReviewService(db_url)
     yield svc
     svc.close()
 

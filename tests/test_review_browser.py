@@ -15,7 +15,7 @@ import pytest
 from gongkai.review.service import ReviewService
 from gongkai.store import export_analytics
 
-from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve
+from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve, served_with_users
 from samples import ROOT
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -56,13 +56,8 @@ def stores(tmp_path: Path, sample: Broken) -> tuple[str, Path]:
 
 @pytest.fixture()
 def base(stores: tuple[str, Path]) -> Iterator[str]:
-    service = ReviewService(*stores)
-    add_users(service)
-    try:
-        with serve(service) as url:
-            yield url
-    finally:
-        service.close()
+    with served_with_users(*stores) as url:
+        yield url
 
 
 def log_in(page, base: str) -> None:  # type: ignore[no-untyped-def]

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from gongkai.review.service import ReviewService
 from gongkai.review.web.rendering import png_size
 
-from review_app import add_users, make_store, serve
+from review_app import make_store, served_with_users
 from samples import ROOT
 from test_review_web import login
 
@@ -22,13 +21,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("scan")
-    service = ReviewService(*make_store(folder, [SCAN]))
-    add_users(service)
-    try:
-        with serve(service) as url:
-            yield url
-    finally:
-        service.close()
+    with served_with_users(*make_store(folder, [SCAN])) as url:
+        yield url
 
 
 def test_report_page_outlines_every_cell_on_the_scanned_page(base: str) -> None:

@@ -25,16 +25,9 @@ from review_samples import RULE_FIELDS, UNKNOWN_LABEL, UNRECOGNISED_FIELD, WRONG
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ops.sqlite'}"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
-def service(store_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewService]:
-    svc = ReviewService(store_url, tmp_path / "analytics.duckdb")
+def service(db_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewService]:
+    svc = ReviewService(db_url, tmp_path / "analytics.duckdb")
     folder = tmp_path_factory.getbasetemp() / "review-samples"
     folder.mkdir(exist_ok=True)
     svc.store.save_result(broken_result(folder))
@@ -390,14 +383,14 @@ def test_a_save_waits_for_another_writer_instead_of_failing(tmp_path: Path, tmp_
     svc.close()
 
 
-def test_a_field_with_its_own_doubt_is_not_confirmed_by_rule(store_url: str, tmp_path: Path,
+def test_a_field_with_its_own_doubt_is_not_confirmed_by_rule(db_url: str, tmp_path: Path,
                                                              tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.getbasetemp() / "review-samples"
     folder.mkdir(exist_ok=True)
     result = broken_result(folder)
     weak = result.reports[0].field("requests.new.total")  # as if OCR had read it weakly
     weak.reasons = ["confidence 0.42 below 0.80", *weak.reasons]
-    svc = ReviewService(store_url)
+    svc = ReviewService(db_url)
     svc.store.save_result(result)
     wang = svc.add_user(None, "wang", "reviewer", PASSWORD)
     outcome = svc.correct(wang, _item_of(svc, wang, WRONG_CELL), 13)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,11 +19,9 @@ from gongkai.store.operational import OperationalStore, alembic_config
 from review_samples import WRONG_CELL, broken_result
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ops.sqlite'}"
-    return request.getfixturevalue("pg_url")
+@pytest.fixture
+def url(db_url: str) -> str:
+    return db_url
 
 
 @pytest.fixture

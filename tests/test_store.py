@@ -168,10 +168,9 @@ def _sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'ops' / 'gongkai.sqlite'}"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OperationalStore]:
-    url = _sqlite_url(tmp_path) if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    with OperationalStore(url) as s:
+@pytest.fixture
+def store(db_url: str) -> Iterator[OperationalStore]:
+    with OperationalStore(db_url) as s:
         s.migrate()
         yield s
 
