@@ -6,12 +6,14 @@ down; a labelled row that matches nothing goes to `unmapped`, never onto an id.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gongkai.config import load_patterns, load_thresholds
-from gongkai.models import Cell, FieldValue, RowSpec, TableSpec, Template, UnmappedCell
+from gongkai.models import Cell, FieldValue, LearnedLabel, RowSpec, TableSpec, Template, UnmappedCell
 
 from .rows import LogicalRow
+from .seen import SeenTable, seen_table
 from .text import label_key, label_similarity
 from .values import is_blank, parse_value
 
@@ -35,12 +37,16 @@ class RowMatch:
 class TableMapping:
     fields: list[FieldValue]
     unmapped: list[UnmappedCell]
+    seen: dict[str, SeenTable] = field(default_factory=dict)
+    """table id -> where that table and its printed rows were seen (for the rows not found)"""
 
 
-def map_template(template: Template, rows: list[LogicalRow]) -> TableMapping:
-    """All tables of a template from the rows of one report."""
+def map_template(template: Template, rows: list[LogicalRow], learned: Sequence[LearnedLabel] = ()) -> TableMapping:
+    """All tables of a template from the rows of one report; `learned` labels count as aliases."""
+    template = with_learned_labels(template, learned)
     fields: list[FieldValue] = []
     unmapped: list[UnmappedCell] = []
+    seen: dict[str, SeenTable] = {}
     for spec in template.tables:
         section_rows = [r for r in rows if r.section == spec.id]
         if not section_rows:
@@ -48,7 +54,24 @@ def map_template(template: Template, rows: list[LogicalRow]) -> TableMapping:
         mapping = _MAPPERS[spec.layout](spec, section_rows)
         fields.extend(mapping.fields)
         unmapped.extend(mapping.unmapped)
-    return TableMapping(fields, unmapped)
+        seen.update(mapping.seen)
+    return TableMapping(fields, unmapped, seen)
+
+
+def with_learned_labels(template: Template, learned: Sequence[LearnedLabel]) -> Template:
+    """The template with each reviewer-learned label added to its row's aliases (this template only)."""
+    mine = [label for label in learned if label.template == template.id]
+    if not mine:
+        return template
+    tables = []
+    for table in template.tables:
+        rows = []
+        for row in table.rows:
+            extra = [x.label for x in mine if x.table == table.id and x.row_id == row.id]
+            extra = [label for label in dict.fromkeys(extra) if label not in row.aliases and label != row.label]
+            rows.append(row.model_copy(update={"aliases": [*row.aliases, *extra]}) if extra else row)
+        tables.append(table.model_copy(update={"rows": rows}))
+    return template.model_copy(update={"tables": tables})
 
 
 # --- alignment -------------------------------------------------------------------
@@ -171,10 +194,11 @@ def _score_inferred(matches: list[RowMatch], specs: list[RowSpec]) -> None:
 def _map_rows_layout(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     observed = [r for r in rows if r.values and (r.has_value() or _labelled_data_row(spec, r))]
     matches = align(observed, spec.rows)
-    matched_rows = {id(mt.row) for mt in matches}
+    matched_rows = {id(mt.row): mt.spec.id for mt in matches}
     fields = [f for mt in matches for f in _row_fields(spec, mt)]
     unmapped = [u for r in observed if id(r) not in matched_rows for u in _unmapped(spec, r)]
-    return TableMapping(fields, unmapped)
+    seen = seen_table(rows, [(r, matched_rows.get(id(r))) for r in observed])
+    return TableMapping(fields, unmapped, {spec.id: seen})
 
 
 def _labelled_data_row(spec: TableSpec, row: LogicalRow) -> bool:
@@ -244,7 +268,7 @@ def make_field(
 
 def _unmapped(spec: TableSpec, row: LogicalRow) -> list[UnmappedCell]:
     return [
-        UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=c.text, page=c.page)
+        UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=c.text, page=c.page, bbox=c.bbox)
         for c in row.values
         if not is_blank(c.text)
     ]
@@ -268,7 +292,7 @@ def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
         column = spec.columns[k % len(spec.columns)].id
         confidence = 0.6 if count_reason else 1.0
         fields.append(make_field(spec, row, column, cell, confidence, reasons, row.label))
-    return TableMapping(fields, [])
+    return TableMapping(fields, [], {spec.id: seen_table(rows, [])})  # one printed row: no row order to keep
 
 
 def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
@@ -277,13 +301,14 @@ def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     indicator_rows = [_without_unit(r, units) for r in rows if r.values and _has_label(r)]
     indicator_rows = [r for r in indicator_rows if r.labels]
     matches = [mt for mt in align(indicator_rows, spec.rows) if mt.how == "label"]
-    matched = {id(mt.row) for mt in matches}
+    matched = {id(mt.row): mt.spec.id for mt in matches}
     fields = []
     for mt in matches:
         cell = mt.row.values[0]
         fields.append(make_field(spec, mt.spec, None, cell, mt.label_confidence, [], mt.row.leaf))
     unmapped = [u for r in indicator_rows if id(r) not in matched for u in _unmapped(spec, r)[:1]]
-    return TableMapping(fields, unmapped)
+    seen = seen_table(rows, [(r, matched.get(id(r))) for r in indicator_rows])
+    return TableMapping(fields, unmapped, {spec.id: seen})
 
 
 def _without_unit(row: LogicalRow, units: set[str]) -> LogicalRow:

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 from gongkai import __version__
-from gongkai.models import Document, ExtractionResult, Report, StageError
+from gongkai.models import Document, ExtractionResult, FieldValue, LearnedLabel, Report, StageError, Template
 
 from .checks import run_checks, suggest_blanks
 from .classify import detect_agency, detect_kind, detect_template, detect_year, report_title
+from .completeness import missing_fields
 from .detect import describe_source, detect_media_type
-from .mapping import map_template
+from .mapping import TableMapping, map_template
 from .readers import read_document
 from .readers.base import ReaderError
 from .routing import route_fields
-from .scan.crops import review_crops
+from .scan.crops import page_pngs, review_crops
 from .rows import logical_rows
 from .segment import Segment, split_reports
 
@@ -27,7 +29,8 @@ log = logging.getLogger(__name__)
 PIPELINE_VERSION = __version__
 
 
-def extract_file(path: Path) -> ExtractionResult:
+def extract_file(path: Path, learned: Sequence[LearnedLabel] = ()) -> ExtractionResult:
+    """One file's result; `learned`: reviewers' label variants, each one more alias of its template row."""
     source = describe_source(path)
     try:
         source.media_type = detect_media_type(path)
@@ -38,25 +41,26 @@ def extract_file(path: Path) -> ExtractionResult:
         log.exception("reader failed on %s", path)
         return _failed(source, "read", "unexpected", _describe(exc))
     try:
-        return extract_document(document)
+        return extract_document(document, learned)
     except Exception as exc:
         log.exception("extraction failed on %s", path)
         return _failed(document.source, "extract", "unexpected", _describe(exc))
 
 
-def extract_document(document: Document) -> ExtractionResult:
+def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -> ExtractionResult:
     segments = split_reports(document.blocks)
-    reports = [extract_report(s) for s in segments]
+    reports = [extract_report(s, learned) for s in segments]
     unify_agency_names(reports)
     if document._page_images:
         for report in reports:
             report.crops = review_crops(report.fields, document._page_images)
+            report.page_images = page_pngs(report.fields, document._page_images)
     if not reports:
         return _failed(document.source, "segment", "empty", "no text or tables could be read from the document")
     return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION)
 
 
-def extract_report(segment: Segment) -> Report:
+def extract_report(segment: Segment, learned: Sequence[LearnedLabel] = ()) -> Report:
     year = detect_year(segment)
     template = detect_template(segment, year)
     title = report_title(segment)
@@ -67,16 +71,32 @@ def extract_report(segment: Segment) -> Report:
         kind="not-a-report",
         title=title.group(0) if title else None,
     )
-    if template:
-        mapping = map_template(template, logical_rows(segment.blocks))
+    mapping = map_template(template, logical_rows(segment.blocks), learned) if template else None
+    if mapping is not None:
         report.fields, report.unmapped = mapping.fields, mapping.unmapped
-        report.checks = run_checks(template, report.fields)
-        suggest_blanks(template, report.fields)
-        route_fields(report.fields, report.checks)
     report.kind = detect_kind(segment, len(report.fields), sum(f.value is not None for f in report.fields))
-    if report.kind != "tabular":
-        report.template, report.fields, report.unmapped, report.checks = None, [], [], []
+    if report.kind != "tabular" or template is None or mapping is None:
+        report.template, report.fields, report.unmapped = None, [], []
+        return report
+    report.checks = run_checks(template, report.fields)  # on the printed fields: a missing one is no verdict
+    report.fields = _suggested_and_complete(template, report.fields, mapping)
+    route_fields(report.fields, report.checks)
     return report
+
+
+def _suggested_and_complete(template: Template, found: list[FieldValue], mapping: TableMapping) -> list[FieldValue]:
+    """The found fields with their suggestions, and every canonical field not found, in template order.
+
+    The rules were judged on the found fields alone, so a missing field never makes a rule
+    hold or fail. Suggestions for found blanks are made first, as before; a missing field
+    then gets one where it is the only unknown of a rule.
+    """
+    suggest_blanks(template, found)
+    missing = missing_fields(template, found, mapping.seen)
+    everything = found + missing
+    suggest_blanks(template, everything)
+    order = {field_id: k for k, field_id in enumerate(template.field_ids())}
+    return sorted(everything, key=lambda f: order.get(f.id, len(order)))
 
 
 def unify_agency_names(reports: list[Report]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import unicodedata
 
 from gongkai.config import load_template
+from gongkai.extractors.completeness import is_missing
 from gongkai.models import FieldValue, Report, TableSpec
 
 MARKS = {"accepted": "", "needs_review": "?", "corrected": "✎"}
+LEGEND = "? needs review   · a blank cell   ? alone: not found in the document (or its row not recognised)   ✎ corrected"
 
 
 def render_report(report: Report) -> str:
@@ -21,7 +23,7 @@ def render_report(report: Report) -> str:
     failed = [c for c in report.checks if not c.ok]
     if failed:
         parts.append("failed checks:\n" + "\n".join(f"  {c.rule}: {c.detail}" for c in failed))
-    parts.append("? needs review   ✎ corrected   (blank) not printed in the document")
+    parts.append(LEGEND)
     return "\n\n".join(parts)
 
 
@@ -43,6 +45,8 @@ def render_table(spec: TableSpec, by_id: dict[str, FieldValue]) -> str:
 def _cell(field: FieldValue | None) -> str:
     if field is None:
         return ""
+    if is_missing(field) and field.status == "needs_review":
+        return MARKS["needs_review"]
     shown = "·" if field.value is None else f"{field.value:g}" if isinstance(field.value, float) else str(field.value)
     return shown + MARKS[field.status]
 

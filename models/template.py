@@ -28,6 +28,11 @@ class RowSpec(BaseModel):
     type: ValueType = "count"
     unit: str | None = None
     optional: bool = Field(default=False, description="a variant row that many reports omit")
+    canonical_in: list[str] = Field(
+        default_factory=list,
+        description="templates whose canonical fields (docs/canonical-fields.md) include this optional row "
+        "all the same: a report of that template that lacks it lists its fields as not found",
+    )
     section: str | None = Field(default=None, description="the printed section, e.g. 第二十条第（五）项")
     templates: list[str] | None = Field(
         default=None, description="only in these templates (a shared table's variant rows)"
