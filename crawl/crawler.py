@@ -48,19 +48,18 @@ class SiteSummary:
     warnings: list[str] = field(default_factory=list)
     documents: list[FoundDocument] = field(default_factory=list)
 
-    def count(self, kind: str, outcome: str) -> None:
+    def count(self, kind: str, outcome: str, status: int | None) -> None:
+        """One fetch; new and changed count documents handed on (see SiteCrawl._hand_on)."""
         if kind != "robots":
-            self.pages_fetched += outcome not in ("refused",)
-        if outcome in ("new", "changed") and kind in DOCUMENT_KINDS:
-            setattr(self, outcome, getattr(self, outcome) + 1)
-        elif outcome == "not_modified":
+            self.pages_fetched += outcome != "refused"
+        if outcome == "not_modified":
             self.not_modified += 1
         elif outcome == "duplicate":
             self.duplicates += 1
         elif outcome == "refused":
             self.refused += 1
-        elif outcome == "error" and kind != "robots":
-            self.errors += 1
+        elif outcome == "error" and not (kind == "robots" and status is not None and 400 <= status < 500):
+            self.errors += 1  # a missing robots.txt is no error; an unreachable one is
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +155,10 @@ class SiteCrawl:
         path = self.bodies.path(body.path)
         previous = self.log.previous_document(url, body.sha256) if body.outcome == "changed" else None
         self.summary.documents.append(FoundDocument(path, url, body.sha256, body.outcome, previous))
+        if body.outcome == "new":
+            self.summary.new += 1
+        else:
+            self.summary.changed += 1
 
     # -- one fetch ---------------------------------------------------------------------------
     async def _fetch(self, url: str, kind: str, referrer: str | None) -> Body | None:
@@ -230,7 +233,7 @@ class SiteCrawl:
     def _refuse(self, url: str, kind: str, referrer: str | None, why: str) -> None:
         record = FetchRecord(self.run_id, self.site.name, kind, url, "refused", referrer=referrer, reason=why)
         self.log.record(record)
-        self.summary.count(kind, "refused")
+        self.summary.count(kind, "refused", None)
 
     def _record(self, fetched: Fetched, kind: str, referrer: str | None, outcome: str, sha: str | None = None,
                 size: int | None = None, media_type: str | None = None, reason: str | None = None,
@@ -241,7 +244,7 @@ class SiteCrawl:
             size_bytes=size, sha256=sha, media_type=media_type, reason=reason or fetched.reason,
             attempts=fetched.attempts, content_disposition=fetched.content_disposition)
         self.log.record(record, path)
-        self.summary.count(kind, outcome)
+        self.summary.count(kind, outcome, fetched.status)
 
 
 def _decoded(data: bytes, url: str) -> str:
