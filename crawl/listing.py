@@ -20,6 +20,7 @@ NEXT_TEXTS = ("下一页", "下页", "后一页")
 LAST_TEXTS = ("尾页", "末页", "最后一页")
 _CREATE_PAGE = re.compile(r"""createPageHTML\(\s*['"]?(\d+)['"]?\s*,\s*['"]?(\d+)['"]?\s*,\s*['"]([\w\-]+)['"]\s*,"""
                           r"""\s*['"](\w+)['"]""")
+MAX_PAGES = 10_000  # a page count beyond this is a broken script, not a listing
 _TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页")
 _INDEX_N = re.compile(r"^(?P<stem>[\w\-]+?)(?:_(?P<n>\d+))?\.(?P<ext>s?html?)$")
 
@@ -65,9 +66,13 @@ def links(root: lxml.html.HtmlElement | None, base_url: str) -> list[Link]:
 def page_urls(text: str, root: lxml.html.HtmlElement | None, page_url: str) -> list[str]:
     """The other pages of the listing this page belongs to, as far as the page tells."""
     found: list[str] = [link.url for link in links(root, page_url) if _is_pager_text(link.text)]
-    count = _declared_page_count(text)
-    if count:
-        found += _numbered(page_url, count)
+    script = _CREATE_PAGE.search(text)
+    if script:  # createPageHTML(count, current, stem, extension)
+        found += _numbered(page_url, int(script.group(1)), script.group(3), script.group(4))
+    else:
+        total = _TOTAL_PAGES.search(text)
+        if total:
+            found += _numbered(page_url, int(total.group(1)))
     return list(dict.fromkeys(u for u in found if u != page_url))
 
 
@@ -75,21 +80,16 @@ def _is_pager_text(text: str) -> bool:
     return any(t in text for t in NEXT_TEXTS + LAST_TEXTS)
 
 
-def _declared_page_count(text: str) -> int | None:
-    match = _CREATE_PAGE.search(text)
-    if match:
-        return int(match.group(1))
-    match = _TOTAL_PAGES.search(text)
-    return int(match.group(1)) if match else None
-
-
-def _numbered(page_url: str, count: int) -> list[str]:
-    """index.html, index_1.html … index_{count-1}.html beside the page (TRS numbering)."""
-    parts = urlsplit(page_url)
-    folder, _, name = parts.path.rpartition("/")
+def _numbered(page_url: str, count: int, stem: str | None = None, ext: str | None = None) -> list[str]:
+    """index.html, index_1.html … index_{count-1}.html beside the page (TRS numbering); the
+    stem and extension from the paging script, else from the page's own name."""
+    folder, _, name = urlsplit(page_url).path.rpartition("/")
     match = _INDEX_N.match(name or "index.html")
-    stem, ext = (match.group("stem"), match.group("ext")) if match else ("index", "html")
-    names = [f"{stem}.{ext}"] + [f"{stem}_{n}.{ext}" for n in range(1, count)]
+    stem = stem or (match.group("stem") if match else "index")
+    ext = ext or (match.group("ext") if match else "html")
+    names = [f"{stem}_{n}.{ext}" for n in range(1, min(count, MAX_PAGES))]
+    if name:  # a folder URL is itself the first page
+        names.insert(0, f"{stem}.{ext}")
     return [urljoin(page_url, f"{folder}/{n}") for n in names]
 
 
