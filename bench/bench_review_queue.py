@@ -57,6 +57,7 @@ def main() -> None:
     if service.store.table_counts()["review_queue"] < args.items:
         started = time.perf_counter()
         fill(service, args.items)
+        service.store.optimize()  # as the flow does after a run
         print(f"filled in {time.perf_counter() - started:.0f} s")
     if service.users.by_name("bench") is None:
         service.add_user(None, "bench", "admin", "bench-password")

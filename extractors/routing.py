@@ -24,11 +24,19 @@ def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> None:
         if rules and not failed:
             field.confidence = round(min(1.0, field.confidence + thresholds.checks_pass_bonus), 4)
         if failed:
+            if field.confidence < thresholds.accept and not field.reasons:
+                # a weak read of its own, kept apart from the rule: a rule that holds again later
+                # (after a reviewer's correction elsewhere) must not confirm this read
+                field.reasons.append(_low_confidence(field.confidence, thresholds.accept))
             field.reasons.append(rule_reason(failed))
             field.confidence = round(min(field.confidence, 0.5), 4)
         field.status = "accepted" if _acceptable(field, failed, thresholds.accept) else "needs_review"
         if field.status == "needs_review" and not field.reasons:
-            field.reasons.append(f"confidence {field.confidence:.2f} below {thresholds.accept:.2f}")
+            field.reasons.append(_low_confidence(field.confidence, thresholds.accept))
+
+
+def _low_confidence(confidence: float, threshold: float) -> str:
+    return f"confidence {confidence:.2f} below {threshold:.2f}"
 
 
 RULE_REASON_PREFIX = "breaks the form's rule "

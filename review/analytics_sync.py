@@ -1,6 +1,7 @@
 """Keeping the DuckDB analytics store in step with reviewers' saves.
 
-A save rebuilds it at once. DuckDB lets one process write a file: while `gongkai run`
+A save replaces its report's rows at once (a full rebuild when the file lacks a table or
+column the report needs). DuckDB lets one process write a file: while `gongkai run`
 holds it, the rebuild fails with a lock error and a background thread retries, with a
 growing delay and a bounded number of tries, until it gets through. Saves made meanwhile
 are picked up by that retry (every rebuild reads the whole operational store).
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from gongkai.config import load_templates
-from gongkai.store.analytics import load_analytics
+from gongkai.store.analytics import NeedsRebuild, load_analytics, refresh_report
 from gongkai.store.operational import OperationalStore
 
 log = logging.getLogger(__name__)
@@ -30,15 +31,16 @@ class AnalyticsSync:
         self._dirty = False  # a save arrived while a retry was pending
         self.last_error: str | None = None
 
-    def refresh(self) -> bool:
-        """Rebuild now; True when done, False when it was locked (a retry is running)."""
+    def refresh(self, report_id: int | None = None) -> bool:
+        """Bring the analytics store up to date now (one report's rows when given, else a
+        rebuild); True when done, False when the file was locked (a retry is running)."""
         if self.path is None:
             return True
         with self._lock:
             if self._retry is not None and self._retry.is_alive():
                 self._dirty = True  # the pending retry rebuilds (again) after this save
                 return False
-            if self._try_once():
+            if self._try_once(report_id):
                 return True
             self._retry = threading.Thread(target=self._retry_loop, name="analytics-retry", daemon=True)
             self._retry.start()
@@ -52,8 +54,15 @@ class AnalyticsSync:
             return not thread.is_alive() and self.last_error is None
         return self.last_error is None
 
-    def _try_once(self) -> bool:
+    def _try_once(self, report_id: int | None = None) -> bool:
         try:
+            if report_id is not None:
+                try:
+                    refresh_report(self.store, Path(self.path), report_id)
+                    self.last_error = None
+                    return True
+                except NeedsRebuild:
+                    pass
             field_ids = [i for t in load_templates() for i in t.field_ids()]
             load_analytics(self.store, Path(self.path), field_ids=field_ids)
         except duckdb.IOException as exc:  # the file is locked by another process

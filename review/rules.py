@@ -26,7 +26,8 @@ def plan_recheck(template_id: str | None, fields: list[FieldValue], human: set[s
             for field_id in check.fields:
                 failing[field_id].append(check.rule)
     to_review = {
-        f.id: rule_reason(failing[f.id]) for f in fields
+        f.id: [*(r for r in f.reasons if rules_of_reason(r) is None), rule_reason(failing[f.id])]
+        for f in fields
         if f.id in failing and f.status == "accepted" and f.id not in human
     }
     return RecheckPlan(checks=results, confirm=confirm, to_review=to_review)

@@ -211,13 +211,13 @@ class ReviewService:
         with _store_errors():
             saved = self.writer.map_row(item_id, actor.name, detail.template, choice.table if choice else None,
                                         row_id, version, note)
-        self.analytics.refresh()
+        self.analytics.refresh(saved.report_id)
         return ActionOutcome(item=self.item(actor, item_id), report_complete=saved.report_complete)
 
     def _save(self, actor: User, item_id: int, value: object, version: int | None, note: str | None) -> ActionOutcome:
         with _store_errors():
             saved = self.writer.save_field(item_id, actor.name, value, version, note, plan_recheck)
-        self.analytics.refresh()
+        self.analytics.refresh(saved.report_id)
         return ActionOutcome(item=self.item(actor, item_id), confirmed_by_rule=saved.confirmed_by_rule,
                              report_complete=saved.report_complete)
 

@@ -75,6 +75,68 @@ def load_analytics(
         con.close()
 
 
+class NeedsRebuild(RuntimeError):
+    """The analytics file lacks a table or a column a one-report refresh would need."""
+
+
+def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: int) -> None:
+    """Replace one report's rows (reports, field_values, its wide rows) in one DuckDB
+    transaction, after a reviewer's save: a full rebuild reads every stored field.
+    NeedsRebuild when the file is missing or a wide table has no column for one of its ids."""
+    duckdb_path = Path(duckdb_path)
+    if not duckdb_path.exists():
+        raise NeedsRebuild(f"no analytics store at {duckdb_path}")
+    con = duckdb.connect(str(duckdb_path))
+    began = False
+    try:
+        present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if not set(EXPORTED) <= present:
+            raise NeedsRebuild("analytics tables missing")
+        con.begin()
+        began = True
+        for table in EXPORTED:
+            con.execute(f"DELETE FROM {_ident(table)} WHERE report_id = ?", [report_id])
+        _load_reports(con, operational, report_id)
+        con.execute(_STAGE_DDL)
+        _stage_fields(con, operational, report_id, create=False)
+        con.execute(_FIELD_VALUES_SQL.replace("CREATE TABLE field_values AS", "INSERT INTO field_values"))
+        for table in TEMPLATE_TABLES:
+            _insert_wide_row(con, table)
+        con.commit()
+    except BaseException:
+        if began:
+            con.rollback()
+        raise
+    finally:
+        con.close()
+
+
+def _insert_wide_row(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    wide = WIDE_PREFIX + table
+    columns = {row[0] for row in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [wide]).fetchall()}
+    ids = [row[0] for row in con.execute(
+        "SELECT DISTINCT field_id FROM stage_fields WHERE table_id = ? ORDER BY field_id", [table]).fetchall()]
+    if not ids:
+        return
+    missing = [i for i in ids if wide_column(i) not in columns]
+    if missing:
+        raise NeedsRebuild(f"{wide} has no column for {missing[0]}")
+    values = "".join(
+        f",\n  max(f.value) FILTER (WHERE f.field_id = {_literal(fid)}"
+        f" AND f.status IN ({_STATUS_LIST})) AS {_ident(wide_column(fid))}"
+        for fid in ids
+    )
+    names = ", ".join(_ident(wide_column(fid)) for fid in ids)
+    con.execute(
+        f"""INSERT INTO {_ident(wide)} (report_key, report_id, sha256, agency, year, template, {names})
+SELECT r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template{values}
+FROM stage_fields f JOIN reports r USING (report_id)
+WHERE f.table_id = {_literal(table)}
+GROUP BY r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template"""
+    )
+
+
 def export_analytics(
     duckdb_path: Path, out_dir: Path, fmt: Literal["parquet", "csv"], *, complete_only: bool = False
 ) -> list[Path]:
@@ -119,8 +181,11 @@ def _drop_outputs(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {_ident(table)}")
 
 
-def _load_reports(con: duckdb.DuckDBPyConnection, operational: OperationalStore) -> None:
-    con.execute(_REPORTS_DDL)
+def _load_reports(
+    con: duckdb.DuckDBPyConnection, operational: OperationalStore, report_id: int | None = None
+) -> None:
+    if report_id is None:
+        con.execute(_REPORTS_DDL)
     rows = (
         (
             f"{r.sha256}:{r.ordinal}",
@@ -136,16 +201,20 @@ def _load_reports(con: duckdb.DuckDBPyConnection, operational: OperationalStore)
             r.title,
             bool(r.complete),
         )
-        for r in operational.iter_reports()
+        for r in operational.iter_reports(report_id)
     )
     _append(con, "reports", rows)
 
 
-def _stage_fields(con: duckdb.DuckDBPyConnection, operational: OperationalStore) -> None:
-    con.execute(_STAGE_DDL)
+def _stage_fields(
+    con: duckdb.DuckDBPyConnection, operational: OperationalStore, report_id: int | None = None,
+    create: bool = True,
+) -> None:
+    if create:
+        con.execute(_STAGE_DDL)
     rows = (
         (f.report_id, f.table, f.field_id, f.value, f.raw, f.status, f.confidence)
-        for f in operational.iter_fields()
+        for f in operational.iter_fields(report_id=report_id)
     )
     _append(con, "stage_fields", rows)
 

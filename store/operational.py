@@ -1,8 +1,10 @@
 """Operational store: extraction results, the review queue and reviewers' corrections.
 
 SQLite (the default, one file) or PostgreSQL (by URL), through SQLAlchemy 2.0 Core.
-This module and analytics.py are the only code that speaks SQL. The schema is owned by
-the Alembic migrations in ./migrations; the tables below mirror them (a test compares).
+store/ is the only code that speaks SQL: this module saves and loads results; the review
+queue's reads and writes are review.py, review_actions.py, users.py and reprocess.py. The
+schema is owned by the Alembic migrations in ./migrations; schema.py mirrors them (a test
+compares).
 
 The pipeline, the review web app and the crawler share one SQLite file concurrently, so
 every connection runs in WAL mode with a 30 s busy timeout, and write transactions take
@@ -18,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +42,21 @@ from gongkai.models import (
     UnmappedCell,
 )
 
+from . import enqueue
+from .audit import aware, utc_now
+from .reprocess import reprocess_document
+from .schema import (  # TABLES and metadata re-exported: tests and migrations/env.py use them here
+    TABLES,
+    checks,
+    documents,
+    fields,
+    label_variants,
+    metadata,
+    reports,
+    review_queue,
+    unmapped,
+)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DB_URL_ENV = "GONGKAI_DB_URL"
 DEFAULT_SQLITE_PATH = Path(".gongkai") / "gongkai.sqlite"
@@ -50,23 +67,6 @@ PG_MIGRATION_LOCK = 0x60_6E_6B_41
 AMOUNT_SUFFIXES = ("amount_wan", "fees_wan", "budget_wan")
 
 Number = int | float | None
-
-from .schema import (  # noqa: E402  (re-exported: tests and migrations use operational.metadata)
-    TABLES,
-    checks,
-    documents,
-    fields,
-    label_variants,
-    metadata,
-    page_images,
-    reports,
-    review_queue,
-    unmapped,
-)
-from . import enqueue  # noqa: E402
-from .audit import aware, utc_now  # noqa: E402
-from .reprocess import reprocess_document  # noqa: E402
-
 
 # ---------------------------------------------------------------------------------------
 # What the read helpers return
@@ -260,12 +260,14 @@ class OperationalStore:
             command.upgrade(cfg, "head")
 
     def optimize(self) -> None:
-        """SQLite: refresh the planner's statistics where tables grew (PRAGMA optimize), so
-        the queue is read in id order instead of sorting every open item. PostgreSQL's
-        autovacuum does this by itself."""
+        """SQLite: refresh the planner's statistics of the queue's tables, so the queue is read
+        in id order instead of sorting every open item (without statistics SQLite takes the
+        state index). Cheap: these tables are small beside fields. PostgreSQL's autovacuum
+        does this by itself."""
         if self.is_sqlite:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA optimize=0x10002")
+            with self._write_transaction() as conn:  # ANALYZE writes sqlite_stat1: commit it
+                for table in ("review_queue", "reports", "documents"):
+                    conn.exec_driver_sql(f"ANALYZE {table}")
 
     # -- writing --------------------------------------------------------------------------
     def save_result(
@@ -386,7 +388,7 @@ class OperationalStore:
             reports=[_report_model(r, children) for r in report_rows],
         )
 
-    def iter_reports(self) -> Iterator[ReportRow]:
+    def iter_reports(self, report_id: int | None = None) -> Iterator[ReportRow]:
         stmt = (
             sa.select(
                 reports.c.id.label("report_id"),
@@ -407,6 +409,8 @@ class OperationalStore:
             .join_from(reports, documents)
             .order_by(reports.c.id)
         )
+        if report_id is not None:
+            stmt = stmt.where(reports.c.id == report_id)
         for row in self._stream(stmt):
             yield ReportRow(**row)
 
@@ -418,6 +422,7 @@ class OperationalStore:
         field_id: str | None = None,
         year: int | None = None,
         sha256: str | None = None,
+        report_id: int | None = None,
     ) -> Iterator[FieldRow]:
         """Stored fields joined with report and document, in insertion order; filters AND."""
         stmt = _field_select().order_by(fields.c.id)
@@ -431,6 +436,8 @@ class OperationalStore:
             stmt = stmt.where(reports.c.year == year)
         if sha256 is not None:
             stmt = stmt.where(documents.c.sha256 == sha256)
+        if report_id is not None:
+            stmt = stmt.where(fields.c.report_id == report_id)
         for row in self._stream(stmt):
             yield _field_row(row)
 

@@ -37,6 +37,9 @@ def reprocess_document(conn: Connection, document_id: int, result: ExtractionRes
     from .operational import _insert_checks, _insert_fields, _insert_report, _insert_unmapped
 
     counts = ReprocessCounts(reports=len(result.reports))
+    # the document's reports first, as every review writer does (no deadlock with a save)
+    conn.execute(sa.select(reports.c.id).where(reports.c.document_id == document_id)
+                 .order_by(reports.c.id).with_for_update())
     conn.execute(sa.update(documents).where(documents.c.id == document_id).values(
         pipeline_version=result.pipeline_version, **({"path": path} if path else {})))
     known = dict(conn.execute(

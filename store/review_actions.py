@@ -43,11 +43,11 @@ class StaleVersion(RuntimeError):
 @dataclass
 class RecheckPlan:
     """What re-running the report's rules decided: the new checks, fields a rule now
-    confirms, and accepted machine fields a failing rule sends to review (id -> reason)."""
+    confirms, and accepted machine fields a failing rule sends to review (id -> their reasons)."""
 
     checks: list[CheckResult] | None  # None: the report has no template; keep its checks
     confirm: list[str] = dc_field(default_factory=list)
-    to_review: dict[str, str] = dc_field(default_factory=dict)
+    to_review: dict[str, list[str]] = dc_field(default_factory=dict)
 
 
 # (template, the report's current fields, ids of fields a person set) -> plan
@@ -103,7 +103,6 @@ class ReviewWriter:
             row = _usable_item(conn, item_id, user, version)
             if row["kind"] != "field":
                 raise ItemBusy(f"item {item_id} is an unmapped row: map it to a template row instead")
-            _lock_report(conn, row["report_id"])
             current = conn.execute(sa.select(f.field_id, f.value).where(f.id == row["field_pk"])).one()
             old = _restore_number(current.field_id, current.value)
             if value is KEEP:
@@ -181,8 +180,15 @@ def _busy_message(item_id: int, row: RowMapping, now: datetime) -> str:
 
 
 def _usable_item(conn: Connection, item_id: int, user: str, version: int | None) -> RowMapping:
-    """The item, locked, if `user` may act on it now: not resolved, not claimed by another."""
+    """The item, locked, if `user` may act on it now: not resolved, not claimed by another.
+
+    Its report is locked first: every writer (saves, rechecks, re-processing) takes the report
+    before its items, so two of them on PostgreSQL wait for each other instead of deadlocking."""
     now = utc_now()
+    report_id = conn.execute(sa.select(q.report_id).where(q.id == item_id)).scalar_one_or_none()
+    if report_id is None:
+        raise ItemGone(f"no review item {item_id}")
+    _lock_report(conn, report_id)
     row = _locked_item(conn, item_id)
     lease = aware(row["lease_expires_at"])
     held_by_other = row["state"] == "claimed" and row["claimed_by"] != user and lease is not None and lease > now
@@ -228,25 +234,26 @@ def _apply_recheck(conn: Connection, report_id: int, user: str | None, recheck: 
     now = utc_now()
     for field_id in plan.confirm:
         pk = by_id[field_id]["id"]
-        conn.execute(sa.update(fields).where(f.id == pk).values(status="accepted"))
+        # accepted fields carry no reasons (the output contract); the audit keeps the history
+        conn.execute(sa.update(fields).where(f.id == pk).values(status="accepted", reasons=[]))
         for item_id in _pending_items(conn, pk):
             _resolve(conn, item_id, None, now, "confirmed by rule", corrected=None)
             write_audit(conn, "confirmed_by_rule", user=user, item_id=item_id, report_id=report_id,
                         field_id=field_id, note="every rule it was held for now holds")
-    for field_id, reason in plan.to_review.items():
+    for field_id, reasons in plan.to_review.items():
         row = by_id[field_id]
-        conn.execute(sa.update(fields).where(f.id == row["id"]).values(
-            status="needs_review", reasons=[*row["reasons"], reason]))
+        conn.execute(sa.update(fields).where(f.id == row["id"]).values(status="needs_review", reasons=reasons))
         pending = _pending_items(conn, row["id"])
         if pending:
-            conn.execute(sa.update(review_queue).where(q.id.in_(pending)).values(version=q.version + 1))
+            conn.execute(sa.update(review_queue).where(q.id.in_(pending))
+                         .values(version=q.version + 1, reasons=reasons))
             item_id = pending[0]
         else:
             item_id = conn.execute(sa.insert(review_queue).returning(q.id).values(
-                field_pk=row["id"], report_id=report_id, kind="field", reasons=[reason], state="open",
+                field_pk=row["id"], report_id=report_id, kind="field", reasons=reasons, state="open",
                 version=1, created_at=now)).scalar_one()
         write_audit(conn, "rule_failed", user=user, item_id=item_id, report_id=report_id, field_id=field_id,
-                    note=reason)
+                    note="; ".join(reasons))
     return list(plan.confirm)
 
 

@@ -118,3 +118,13 @@ def test_gongkai_run_reprocess_publishes_the_queue(tmp_path: Path) -> None:
     again = run_flow([path], url, tmp_path / "a.duckdb", progress=False, reprocess=True)
     assert again["reprocessed"] == 1 and again["conflicts"] == 1 and again["open_review_items"] == 2
     svc.close()
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        (latest,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["process-documents-summary"])),
+            sort="CREATED_DESC", limit=1)
+    assert "## Open review queue by reason" in latest.data
+    assert "| its row was not recognised: 其他对外管理服务事项 | 1 |" in latest.data
+    assert "| pipeline now reads 31" in latest.data

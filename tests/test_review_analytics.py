@@ -101,3 +101,33 @@ def test_export_complete_only_leaves_out_reports_with_open_items(service: Review
             service.confirm(wang, item.id)
     assert service.report(wang, item.report_id).complete
     assert exported("--complete-only") == exported() > 150
+
+
+def test_a_save_refreshes_its_report_as_a_full_rebuild_would(service: ReviewService, wang: User,
+                                                             tmp_path: Path) -> None:
+    from gongkai.extractors.pipeline import extract_file
+    from gongkai.store.analytics import load_analytics
+
+    from review_samples import broken_html
+
+    service.store.save_result(extract_file(broken_html(tmp_path, "other.html", new_value=30)))
+    service.confirm(wang, _item(service, wang, WRONG_CELL))  # the first save: a full build (no file yet)
+    item_id = next(i.id for i in service.queue(wang, QueueFilter())
+                   if i.field_id == WRONG_CELL and i.value == 30)
+    service.correct(wang, item_id, 13)  # this one replaces the rows of its report only
+    full = tmp_path / "full.duckdb"
+    from gongkai.config import load_templates
+
+    load_analytics(service.store, full, field_ids=[i for t in load_templates() for i in t.field_ids()])
+
+    def dump(path: Path) -> dict[str, list]:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                    for t in ("reports", "field_values", "wide_requests", "wide_active", "wide_appeals")}
+        finally:
+            con.close()
+
+    incremental, rebuilt = dump(service.analytics.path), dump(full)
+    assert incremental == rebuilt
+    assert ("corrected", 13.0) in {(r[10], r[8]) for r in incremental["field_values"] if r[7] == WRONG_CELL}

@@ -383,3 +383,20 @@ def test_a_save_waits_for_another_writer_instead_of_failing(tmp_path: Path, tmp_
     writer.join()
     pipeline.close()
     svc.close()
+
+
+def test_a_field_with_its_own_doubt_is_not_confirmed_by_rule(store_url: str, tmp_path: Path,
+                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.getbasetemp() / "review-samples"
+    folder.mkdir(exist_ok=True)
+    result = broken_result(folder)
+    weak = result.reports[0].field("requests.new.total")  # as if OCR had read it weakly
+    weak.reasons = ["confidence 0.42 below 0.80", *weak.reasons]
+    svc = ReviewService(store_url)
+    svc.store.save_result(result)
+    wang = svc.add_user(None, "wang", "reviewer", PASSWORD)
+    outcome = svc.correct(wang, _item_of(svc, wang, WRONG_CELL), 13)
+    assert "requests.new.total" not in outcome.confirmed_by_rule
+    assert len(outcome.confirmed_by_rule) == len(RULE_FIELDS) - 1
+    assert [i.field_id for i in svc.queue(wang, QueueFilter()) if i.kind == "field"] == ["requests.new.total"]
+    svc.close()
