@@ -40,6 +40,9 @@ def carry_reviews(store: OperationalStore, old_sha256: str, new_sha256: str) -> 
         old_doc, new_doc = (_document_id(conn, sha) for sha in (old_sha256, new_sha256))
         if old_doc is None or new_doc is None:
             return counts
+        # the new version's reports first, as every review writer does (no deadlock with a save)
+        conn.execute(sa.select(reports.c.id).where(reports.c.document_id == new_doc)
+                     .order_by(reports.c.id).with_for_update())
         old_reports, new_reports = _reports(conn, old_doc), _reports(conn, new_doc)
         for key, new_report in new_reports.items():
             old_report = old_reports.get(key)
