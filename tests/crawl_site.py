@@ -35,13 +35,15 @@ class Route:
     content_type: str = HTML
     behaviour: str = "static"  # static | flaky | slow | endless | redirect | missing
     headers: dict[str, str] = field(default_factory=dict)
-    failures_left: int = 0  # flaky: 500s before it recovers
+    failures_left: int = 0  # flaky: failures before it recovers
+    failure_status: int = 500
 
 
 @dataclass(frozen=True)
 class Request:
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def conditional(self) -> bool:
@@ -127,7 +129,8 @@ def _handler(site: AgencySite) -> type[BaseHTTPRequestHandler]:
                 return self._send(404, b"<html><body>404 not found</body></html>")
             if route.behaviour == "flaky" and route.failures_left > 0:
                 route.failures_left -= 1
-                return self._send(500, b"<html><body>busy</body></html>")
+                retry_after = {"Retry-After": "1"} if route.failure_status == 429 else {}
+                return self._send(route.failure_status, b"<html><body>busy</body></html>", retry_after)
             if route.behaviour == "slow":
                 time.sleep(3)
             if route.behaviour == "redirect":
@@ -195,7 +198,9 @@ def build_site(site: AgencySite, report_text: str) -> None:
         ("/files/huge.pdf", "附件3：扫描件"),
         ("/files/slow.pdf", "附件4：统计表"),
         ("/files/moved.pdf", "附件5：旧地址"),
-        ("http://evil.example/files/other.pdf", "附件7：外站"),
+        ("/files/storm.pdf", "附件6：统计表（续）"),
+        ("/files/busy.pdf", "附件7：统计表（另存）"),
+        ("http://evil.example/files/other.pdf", "附件8：外站"),
     ])))
     add("/files/shangcheng_2020.pdf", Route(pdf, "application/pdf"))
     add("/files/copy_of_the_same.pdf", Route(pdf, "application/pdf"))
@@ -203,4 +208,6 @@ def build_site(site: AgencySite, report_text: str) -> None:
                                  headers={"Content-Disposition": f'attachment; filename="{ESCAPE_NAME}"'}))
     add("/files/huge.pdf", Route(behaviour="endless"))
     add("/files/slow.pdf", Route(pdf, "application/pdf", behaviour="slow"))
+    add("/files/storm.pdf", Route(pdf, "application/pdf", behaviour="flaky", failures_left=10**6))
+    add("/files/busy.pdf", Route(pdf, "application/pdf", behaviour="flaky", failures_left=1, failure_status=429))
     add("/files/moved.pdf", Route(behaviour="redirect", headers={"Location": "http://evil.example/x.pdf"}))

@@ -109,6 +109,12 @@ def test_first_crawl_fetches_safely_and_processes_every_report(world: dict[str, 
     assert moved["outcome"] == "refused" and "evil.example" in moved["reason"]
     assert log["http://evil.example/files/other.pdf"]["outcome"] == "refused"
     assert outcome["/files/copy_of_the_same.pdf"] == ("duplicate", 200)
+    storm = log["/files/storm.pdf"]  # 500 after 500: given up after the retries
+    assert (storm["outcome"], storm["http_status"], storm["attempts"]) == ("error", 500, 3)
+    busy = log["/files/busy.pdf"]  # 429 with Retry-After: 1, then the same PDF again
+    assert (busy["outcome"], busy["attempts"]) == ("duplicate", 2)
+    asked = [r.at for r in site.requests if r.path == "/files/busy.pdf"]
+    assert len(asked) == 2 and asked[1] - asked[0] >= 0.95
     # download?id=: a DOCX by its bytes; its Content-Disposition climbs out and is only recorded
     docx = log["/download?id=42"]
     assert docx["media_type"].endswith("wordprocessingml.document") and ESCAPE_NAME in docx["content_disposition"]
@@ -121,8 +127,8 @@ def test_first_crawl_fetches_safely_and_processes_every_report(world: dict[str, 
     assert not list(world["home"].rglob("escaped*")) and not list(world["data"].rglob("*.part"))
 
     ours = site_summary(result, "测试卫健委")
-    assert (ours["new"], ours["changed"], ours["duplicates"]) == (4, 0, 1)
-    assert ours["refused"] == 4 and ours["errors"] == 2  # robots, huge, redirect, off-host; 404 and timeout
+    assert (ours["new"], ours["changed"], ours["duplicates"]) == (4, 0, 2)
+    assert ours["refused"] == 4 and ours["errors"] == 3  # robots, huge, redirect, off-host; 404, timeout, 500s
     assert result["processed"]["inserted"] == 4 and not result["processed"].get("errors")
     # its server is down: recorded, and the other sites went on
     down = fetches(world, result["run_id"], "停机站")
@@ -155,7 +161,8 @@ def test_second_crawl_is_conditional_and_processes_nothing(world: dict[str, Any]
     log = fetches(world, result["run_id"])
     stored_before = {"/robots.txt", "/nb/index.html", "/nb/index_1.html", "/nb/index_2.html",
                      "/nb/202203/t20220301_1.htm", "/nb/202401/t20240110_3.htm", "/nb/202103/t20210310_2.htm",
-                     "/files/shangcheng_2020.pdf", "/files/copy_of_the_same.pdf", "/download?id=42"}
+                     "/files/shangcheng_2020.pdf", "/files/copy_of_the_same.pdf", "/files/busy.pdf",
+                     "/download?id=42"}
     asked = {r.path for r in requests}
     assert stored_before <= asked
     assert all(r.conditional for r in requests if r.path in stored_before)
@@ -163,9 +170,9 @@ def test_second_crawl_is_conditional_and_processes_nothing(world: dict[str, Any]
                                                                                             "not_modified")
     # what failed or was refused is tried again, unconditionally: it was never stored
     assert {r.path for r in requests if not r.conditional} == {"/nb/gone.htm", "/files/huge.pdf", "/files/slow.pdf",
-                                                                "/files/moved.pdf"}
+                                                                "/files/moved.pdf", "/files/storm.pdf"}
     ours = site_summary(result, "测试卫健委")
-    assert (ours["new"], ours["changed"], ours["not_modified"]) == (0, 0, 10)
+    assert (ours["new"], ours["changed"], ours["not_modified"]) == (0, 0, 11)
     assert result["processed"] == {} and "nothing new or changed" in result["summary"]
 
 
