@@ -105,7 +105,8 @@ def serve_crawl(store_url: str, analytics_path: str, data_dir: Path, config_path
     """Serve crawl_sites as a deployment until interrupted; own a Prefect server when needed."""
     config = load_config(Path(config_path) if config_path else None)
     schedule = {"interval": interval_seconds} if interval_seconds else {"cron": cron or config.schedule}
-    with prefect_server(data_dir):
+    with prefect_server(data_dir) as api_url:
+        print(f"gongkai serve: Prefect API at {api_url}; schedule {schedule}", flush=True)
         crawl_sites.serve(
             name="scheduled-crawl",
             parameters={"store_url": store_url, "analytics_path": analytics_path, "data_dir": str(data_dir),
