@@ -93,13 +93,15 @@ class SiteCrawl:
     # -- listing ---------------------------------------------------------------------------
     async def _listing(self, start: str) -> list[tuple[Link, str]]:
         """The report links of every page of the listing at `start`, each with the page it was on."""
-        pending, done, found = [start], set(), {}
+        pending: list[tuple[str, str | None]] = [(start, None)]  # (page, the page that pointed to it)
+        done: set[str] = set()
+        found: dict[str, tuple[Link, str]] = {}
         while pending and len(done) < self.site.max_listing_pages:
-            url = pending.pop(0)
+            url, referrer = pending.pop(0)
             if url in done:
                 continue
             done.add(url)
-            body = await self._fetch(url, "listing", referrer=start if url != start else None)
+            body = await self._fetch(url, "listing", referrer)
             if body is None:
                 continue
             text = _decoded(body.data, url)
@@ -110,8 +112,9 @@ class SiteCrawl:
             self._check_layout(url, len(reports))
             for link in reports:
                 found.setdefault(link.url, (link, url))
-            pending += [u for u in page_urls(text, root, url)
-                        if u not in done and u not in pending and host_allowed(u, self.site.allowed_hosts)]
+            queued = {u for u, _ in pending}
+            pending += [(u, url) for u in page_urls(text, root, url)
+                        if u not in done and u not in queued and host_allowed(u, self.site.allowed_hosts)]
         if pending:
             self.summary.warnings.append(f"{start}: stopped at max_listing_pages={self.site.max_listing_pages}")
         return [(lk, page) for lk, page in found.values() if lk.url not in done]

@@ -95,7 +95,8 @@ def test_first_crawl_fetches_safely_and_processes_every_report(world: dict[str, 
     # every page of the listing: page 2 by its 下一页 link, page 3 only through the TRS script
     for page in ("/nb/index.html", "/nb/index_1.html", "/nb/index_2.html"):
         assert outcome[page] == ("new", 200)
-    assert log["/nb/index_2.html"]["referrer"] == f"{site.base}/nb/index.html"
+    assert log["/nb/index_1.html"]["referrer"] == f"{site.base}/nb/index.html"
+    assert log["/nb/index_2.html"]["referrer"] == f"{site.base}/nb/index_1.html"  # where the script was
     assert outcome["/private/t20210301_9.htm"] == ("refused", None)
     assert log["/private/t20210301_9.htm"]["reason"] == "disallowed by robots.txt"
     assert outcome["/nb/gone.htm"] == ("error", 404)
