@@ -175,6 +175,16 @@ def test_second_crawl_is_conditional_and_processes_nothing(world: dict[str, Any]
     ours = site_summary(result, "测试卫健委")
     assert (ours["new"], ours["changed"], ours["not_modified"]) == (0, 0, 11)
     assert result["processed"] == {} and "nothing new or changed" in result["summary"]
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        (latest,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["crawl-sites-summary"])),
+            sort="CREATED_DESC", limit=1)
+    assert result["run_id"] in latest.data
+    assert "| 测试卫健委 | 13 | 0 | 0 | 11 | 0 | 4 | 3 |" in latest.data  # fetched, new, changed, 304s, …
+    assert "processed: nothing new or changed" in latest.data
 
 
 def test_changed_report_page_is_a_new_version_keeping_corrections(world: dict[str, Any]) -> None:
