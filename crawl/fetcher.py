@@ -86,8 +86,8 @@ class HostGate:
 
 
 class Fetcher:
-    def __init__(self, client: httpx.AsyncClient, gate: HostGate) -> None:
-        self.client = client
+    def __init__(self, clients: dict[bool, httpx.AsyncClient], gate: HostGate) -> None:
+        self.clients = clients  # by allow_private_addresses (safety.checked_client)
         self.gate = gate
 
     async def get(self, url: str, site: Site, validators: Validators = Validators(),
@@ -134,8 +134,11 @@ class Fetcher:
         try:
             # A total deadline too: a server dripping one byte per second never trips a read timeout.
             async with asyncio.timeout(site.timeout_seconds * 4):
-                async with self.client.stream("GET", current, headers=headers, timeout=site.timeout_seconds) as resp:
+                client = self.clients[site.allow_private_addresses]
+                async with client.stream("GET", current, headers=headers, timeout=site.timeout_seconds) as resp:
                     return await _read(url, current, resp, site, attempt)
+        except Refused as exc:  # the address check at connect time
+            return Fetched(url, current, "refused", reason=str(exc), attempts=attempt)
         except (httpx.TimeoutException, TimeoutError):
             return Fetched(url, current, "error", reason=f"timed out after {site.timeout_seconds:g} s",
                            attempts=attempt)

@@ -9,8 +9,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from gongkai.store.crawl import CrawlLog
 from gongkai.store.operational import OperationalStore
 
@@ -18,6 +16,7 @@ from .bodies import BodyStore
 from .config import CrawlConfig, Site
 from .crawler import SiteCrawl, SiteSummary
 from .fetcher import Fetcher, HostGate
+from .safety import checked_client
 
 
 def chosen_sites(config: CrawlConfig, name: str | None) -> list[Site]:
@@ -35,11 +34,10 @@ def crawl(sites: list[Site], store_url: str, data_dir: Path, on_fetch: Callable[
 
 async def _crawl(sites: list[Site], log: CrawlLog, bodies: BodyStore, run_id: str,
                  on_fetch: Callable[[], None]) -> list[SiteSummary]:
-    gate = HostGate()
-    # trust_env=False: no proxy or .netrc from the environment; redirects are followed by hand.
-    async with httpx.AsyncClient(follow_redirects=False, trust_env=False,
-                                 limits=httpx.Limits(max_keepalive_connections=len(sites) * 2 + 2)) as client:
-        fetcher = Fetcher(client, gate)
+    gate = HostGate()  # one request at a time per host, across all sites
+    connections = len(sites) * 2 + 2
+    async with checked_client(False, connections) as public, checked_client(True, connections) as private:
+        fetcher = Fetcher({False: public, True: private}, gate)
         crawls = [SiteCrawl(site, fetcher, log, bodies, run_id, on_fetch) for site in sites]
         results = await asyncio.gather(*(c.run() for c in crawls), return_exceptions=True)
     summaries = []

@@ -9,7 +9,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 
 class Refused(Exception):
@@ -48,15 +53,46 @@ def _private(address: str) -> bool:
     return not ip.is_global or ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_multicast
 
 
-async def check_addresses(url: str, allow_private: bool) -> None:
-    """Refuse a host any of whose addresses is private, loopback, link-local or reserved."""
-    host, port = host_port(url)
+async def checked_addresses(host: str, port: int, allow_private: bool) -> list[str]:
+    """The host's addresses; refused when any is private, loopback, link-local or reserved."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise Refused(f"cannot resolve {host}: {exc}") from exc
-    addresses = {info[4][0] for info in infos}
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not allow_private:
         bad = sorted(a for a in addresses if _private(a))
         if bad:
             raise Refused(f"{host} resolves to a private/loopback/link-local address ({', '.join(bad)})")
+    return addresses
+
+
+async def check_addresses(url: str, allow_private: bool) -> None:
+    """Before a request: a clear refusal naming the URL's host (CheckedBackend enforces it again)."""
+    await checked_addresses(*host_port(url), allow_private)
+
+
+class CheckedBackend(httpcore.AnyIOBackend):
+    """The connection goes to an address checked at connect time: the name is resolved here,
+    once, so a DNS answer that changes between the check and the connect (rebinding) cannot
+    lead the crawler to an intranet address."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        address = (await checked_addresses(host, port, self.allow_private))[0]
+        return await super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+def checked_client(allow_private: bool, connections: int) -> httpx.AsyncClient:
+    """An httpx client whose every connection goes through CheckedBackend; no proxy or .netrc
+    from the environment; redirects are followed by hand (Fetcher.get)."""
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    # httpx builds its httpcore pool without a way to pass a network backend: built here instead.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=connections,
+        max_keepalive_connections=connections, keepalive_expiry=5.0, network_backend=CheckedBackend(allow_private))
+    return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)

@@ -9,7 +9,7 @@ import pytest
 
 from gongkai.crawl.config import DEFAULT_CONFIG, ConfigError, load_config
 from gongkai.crawl.listing import links, matches_keywords, page_urls, parse
-from gongkai.crawl.safety import Refused, check_addresses, check_url
+from gongkai.crawl.safety import Refused, check_addresses, check_url, checked_client
 
 from samples import REAL
 
@@ -96,3 +96,13 @@ def test_hosts_and_addresses() -> None:
         with pytest.raises(Refused, match="private/loopback/link-local"):
             asyncio.run(check_addresses(url, allow_private=False))
     asyncio.run(check_addresses("http://127.0.0.1/", allow_private=True))
+
+
+def test_the_client_itself_connects_only_to_checked_addresses() -> None:
+    """Past the fetcher's own check (a DNS answer that changed since): the connection is refused."""
+    async def direct() -> None:
+        async with checked_client(False, 1) as client:
+            await client.get("http://127.0.0.1:9/")
+
+    with pytest.raises(Refused, match="private/loopback/link-local"):
+        asyncio.run(direct())
