@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gongkai.extractors.readers.base import ReaderError
-from gongkai.store.crawl import CrawlLog, FetchRecord
+from gongkai.store.crawl import CrawlLog, FetchRecord, KnownUrl
 
 from . import robots as robots_txt
 from .attachments import SUFFIX_OF, is_attachment, sniff
@@ -191,7 +191,7 @@ class SiteCrawl:
             return None, fetched
         return self._keep(fetched, kind, referrer, known), fetched
 
-    def _keep(self, fetched: Fetched, kind: str, referrer: str | None, known) -> Body | None:  # noqa: ANN001
+    def _keep(self, fetched: Fetched, kind: str, referrer: str | None, known: KnownUrl | None) -> Body | None:
         data = fetched.body or b""
         sha = sha256_bytes(data)
         media_type = "text/plain" if kind == "robots" else sniff(data, self.bodies.scratch)

@@ -97,13 +97,6 @@ def matches_keywords(link: Link, keywords: list[str]) -> bool:
     return any(k in link.text for k in keywords)
 
 
-def page_title(root: lxml.html.HtmlElement | None) -> str:
-    if root is None:
-        return ""
-    found = root.find(".//title")
-    return " ".join((found.text_content() if found is not None else "").split())
-
-
 def holds_report(root: lxml.html.HtmlElement | None, keywords: list[str]) -> bool:
     """Worth keeping as a document: the page carries tables, or the report's text itself."""
     if root is None:

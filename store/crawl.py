@@ -81,7 +81,7 @@ class CrawlLog:
             conn.execute(sa.update(crawl_urls).where(u.url == url).values(report_links=count))
 
     def sha_known(self, sha256: str) -> bool:
-        """A body with this content is already stored: as a document, or fetched from another URL."""
+        """A document with this content is already stored (from another URL, or by `gongkai run`)."""
         with self.store.engine.connect() as conn:
             stored = conn.execute(sa.select(documents.c.id).where(documents.c.sha256 == sha256)).first()
             return stored is not None
