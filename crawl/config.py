@@ -25,7 +25,8 @@ class SiteDefaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     delay_seconds: float = Field(2.0, ge=0)
-    timeout_seconds: float = Field(30.0, gt=0)
+    timeout_seconds: float = Field(30.0, gt=0)  # connect, and between two reads of a body
+    max_fetch_seconds: float = Field(600.0, gt=0)  # one whole GET: a server dripping bytes ends too
     max_bytes: int = Field(50_000_000, gt=0)
     user_agent: str = "gongkai/0.1 (+https://github.com/gongkai)"
     retries: int = Field(2, ge=0, le=10)

@@ -133,14 +133,17 @@ class Fetcher:
             headers["Referer"] = referrer
         try:
             # A total deadline too: a server dripping one byte per second never trips a read timeout.
-            async with asyncio.timeout(site.timeout_seconds * 4):
+            async with asyncio.timeout(site.max_fetch_seconds):
                 client = self.clients[site.allow_private_addresses]
                 async with client.stream("GET", current, headers=headers, timeout=site.timeout_seconds) as resp:
                     return await _read(url, current, resp, site, attempt)
         except Refused as exc:  # the address check at connect time
             return Fetched(url, current, "refused", reason=str(exc), attempts=attempt)
-        except (httpx.TimeoutException, TimeoutError):
+        except httpx.TimeoutException:
             return Fetched(url, current, "error", reason=f"timed out after {site.timeout_seconds:g} s",
+                           attempts=attempt)
+        except TimeoutError:
+            return Fetched(url, current, "error", reason=f"not done after max_fetch_seconds {site.max_fetch_seconds:g}",
                            attempts=attempt)
         except httpx.HTTPError as exc:
             return Fetched(url, current, "error", reason=f"{type(exc).__name__}: {exc}"[:500], attempts=attempt)
