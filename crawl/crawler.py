@@ -80,6 +80,7 @@ class SiteCrawl:
         self._robots: dict[str, robots_txt.Robots] = {}
         self._seen_urls: set[str] = set()
         self._seen_shas: set[str] = set()
+        self._last_problem: str | None = None  # the last refusal's or error's reason
 
     async def run(self) -> SiteSummary:
         report_links: dict[str, tuple[Link, str]] = {}
@@ -103,6 +104,8 @@ class SiteCrawl:
             done.add(url)
             body = await self._fetch(url, "listing", referrer)
             if body is None:
+                if url == start:
+                    self.summary.warnings.append(f"start page {url} not read: {self._last_problem or 'seen already'}")
                 continue
             text = _decoded(body.data, url)
             root = parse(text)
@@ -234,6 +237,7 @@ class SiteCrawl:
 
     # -- the log -----------------------------------------------------------------------------
     def _refuse(self, url: str, kind: str, referrer: str | None, why: str) -> None:
+        self._last_problem = why
         record = FetchRecord(self.run_id, self.site.name, kind, url, "refused", referrer=referrer, reason=why)
         self.log.record(record)
         self.summary.count(kind, "refused", None)
@@ -248,6 +252,8 @@ class SiteCrawl:
             attempts=fetched.attempts, content_disposition=fetched.content_disposition)
         self.log.record(record, path)
         self.summary.count(kind, outcome, fetched.status)
+        if outcome in ("refused", "error"):
+            self._last_problem = record.reason
 
 
 def _decoded(data: bytes, url: str) -> str:

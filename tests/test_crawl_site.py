@@ -137,6 +137,8 @@ def test_first_crawl_fetches_safely_and_processes_every_report(world: dict[str, 
     assert site_summary(result, "停机站")["errors"] == 1 and "ConnectError" in down[f"{dead}/robots.txt"]["reason"]
     assert down[f"{dead}/robots.txt"]["attempts"] == 2  # retries: 1 for this site
     assert "robots.txt could not be read" in down[f"{dead}/nb/"]["reason"]
+    assert site_summary(result, "停机站")["warnings"] == [
+        f"start page {dead}/nb/ not read: {down[f'{dead}/nb/']['reason']}"]
     # loopback, but the site does not allow private addresses: nothing fetched
     private = fetches(world, result["run_id"], "内网站")
     assert {r["outcome"] for r in private.values()} == {"refused"} and site_summary(result, "内网站")["new"] == 0
