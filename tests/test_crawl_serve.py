@@ -88,7 +88,7 @@ def test_serve_runs_the_crawl_on_schedule_against_its_own_prefect_server(tmp_pat
         reader.start()
         server_pids: set[int] = set()
         try:
-            deadline = time.monotonic() + 170  # server start, the next minute, the run
+            deadline = time.monotonic() + 240  # server start, the next minute, the run (a loaded box)
             rows: list[tuple] = []
             while time.monotonic() < deadline and not rows:
                 assert serve.poll() is None, "".join(output)
