@@ -35,6 +35,7 @@ from gongkai.store.analytics import load_analytics
 from gongkai.review.rules import recheck_document
 from gongkai.store.operational import OperationalStore
 from gongkai.store.review import ReviewReader
+from gongkai.store.versions import carry_reviews
 
 CACHE_EXPIRATION = dt.timedelta(days=30)
 
@@ -91,14 +92,19 @@ def extract_task(path: str, learned: list[LearnedLabel] | None = None) -> Extrac
 
 
 @task(name="store", retries=4, retry_delay_seconds=[0.5, 1, 2, 4], retry_condition_fn=_transient_store_error)
-def store_task(result: ExtractionResult, path: str, store_url: str, reprocess: bool = False) -> dict[str, Any]:
+def store_task(result: ExtractionResult, path: str, store_url: str, reprocess: bool = False,
+               source_url: str | None = None, previous_sha256: str | None = None) -> dict[str, Any]:
+    """previous_sha256: the stored document this one is a new version of (a changed crawled page)."""
+    carried = 0
     with OperationalStore(store_url) as store:
-        outcome = store.save_result(result, path=path, reprocess=reprocess)
-        if outcome.outcome == "reprocessed":
+        outcome = store.save_result(result, path=path, source_url=source_url, reprocess=reprocess)
+        if outcome.outcome == "inserted" and previous_sha256 and result.error is None:
+            carried = carry_reviews(store, previous_sha256, outcome.sha256).carried
+        if outcome.outcome == "reprocessed" or carried:
             # the new machine values beside people's: the form's rules decide again
             recheck_document(store, outcome.document_id)
     return {"name": result.source.name, "outcome": outcome.outcome, "review_items": outcome.review_items,
-            "conflicts": outcome.conflicts}
+            "conflicts": outcome.conflicts, "carried": carried}
 
 
 @task(name="load-analytics", retries=2, retry_delay_seconds=2)
@@ -110,12 +116,15 @@ def load_analytics_task(store_url: str, analytics_path: str) -> dict[str, int]:
 
 @flow(name="process_documents", log_prints=True)
 def process_documents(
-    paths: list[str], store_url: str, analytics_path: str, progress: bool = True, reprocess: bool = False
+    paths: list[str], store_url: str, analytics_path: str, progress: bool = True, reprocess: bool = False,
+    source_urls: dict[str, str] | None = None, previous_versions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every file through extraction into the operational store, then into analytics.
 
     reprocess: extract again even what the cache or the store knows (the current pipeline),
-    replacing machine values and keeping people's work."""
+    replacing machine values and keeping people's work. source_urls: path -> where it was
+    fetched; previous_versions: path -> sha256 of the stored document it is a new version of
+    (people's values carry over where the print agrees, store/versions.py)."""
     with OperationalStore(store_url) as store:
         store.migrate()
         learned = store.learned_labels()
@@ -127,7 +136,9 @@ def process_documents(
     bar = tqdm(total=len(paths), unit="doc", disable=not progress, desc="process_documents")
     for future in as_completed(futures):
         result = future.result()
-        saved = _stored(result, path_of[future.task_run_id], store_url, reprocess)
+        path = path_of[future.task_run_id]
+        saved = _stored(result, path, store_url, reprocess, (source_urls or {}).get(path),
+                        (previous_versions or {}).get(path))
         rows.append(_summary_row(result, saved))
         summary.update(_counts(result, saved))
         bar.update(1)
@@ -140,11 +151,12 @@ def process_documents(
     return {"documents": len(paths), **summary, "analytics": counts, "open_review_items": sum(queue.values())}
 
 
-def _stored(result: ExtractionResult, path: str, store_url: str, reprocess: bool) -> dict[str, Any]:
+def _stored(result: ExtractionResult, path: str, store_url: str, reprocess: bool, source_url: str | None = None,
+            previous_sha256: str | None = None) -> dict[str, Any]:
     """The store task's outcome; one document the store refuses after its retries is reported
     as not stored, and the others are still stored."""
     try:
-        return store_task(result, path, store_url, reprocess)
+        return store_task(result, path, store_url, reprocess, source_url, previous_sha256)
     except Exception as exc:  # noqa: BLE001 - any failure of one document's insert
         return {"name": result.source.name, "outcome": "store_failed", "review_items": 0,
                 "error": f"{type(exc).__name__}: {exc}"}
@@ -154,6 +166,8 @@ def _counts(result: ExtractionResult, saved: dict[str, Any]) -> Counter[str]:
     counts: Counter[str] = Counter({saved["outcome"]: 1})
     if saved.get("conflicts"):
         counts["conflicts"] += saved["conflicts"]
+    if saved.get("carried"):
+        counts["carried_reviews"] += saved["carried"]
     if result.error:
         counts["errors"] += 1
     for report in result.reports:

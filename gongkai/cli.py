@@ -75,6 +75,15 @@ def write_review_crops(result: ExtractionResult, folder: Path) -> None:
             (folder / f"{number}-{field_id}.png").write_bytes(png)
 
 
+def _prefect_env(verbose: bool) -> None:
+    """Before Prefect is imported: no telemetry, time for the ephemeral API on a busy box, and
+    its INFO lines off the terminal (they still reach the API) unless --verbose."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+
+
 @app.command()
 def run(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="files or folders; default: the bundled samples")] = None,
@@ -85,11 +94,10 @@ def run(
     reprocess: Annotated[bool, typer.Option("--reprocess", help="extract stored documents again with the current "
                                             "pipeline; people's confirmed and corrected values are kept")] = False,
     progress: bool = True,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Prefect's INFO lines on the terminal too")] = False,
 ) -> None:
     """Run the process_documents flow into the operational and analytics stores."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # Prefect waits 20 s for its ephemeral API by default: too little on a busy 2-core box.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    _prefect_env(verbose)
     from gongkai.flows.process_documents import run_flow
 
     files = collect_inputs(paths or [REPO_SAMPLES])
@@ -238,6 +246,72 @@ def users_token(
     """Print a new API token for NAME (shown once; use it as `Authorization: Bearer <token>`)."""
     with review_service(store) as service:
         typer.echo(service.issue_token(None, name))
+
+
+def _crawl_config(config: Path | None) -> Path | None:
+    from gongkai.crawl.config import ConfigError, load_config
+
+    try:
+        load_config(config)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    return config
+
+
+@app.command()
+def crawl(
+    once: Annotated[bool, typer.Option("--once", help="one crawl now (no server needed); see `serve` for the schedule")] = False,
+    config: Annotated[Optional[Path], typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
+    site: Annotated[Optional[str], typer.Option(help="crawl only the site of this name")] = None,
+    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="show Prefect's INFO log lines")] = False,
+    progress: bool = True,
+) -> None:
+    """Crawl the agency sites once; only new or changed documents go through the pipeline."""
+    if not once:
+        raise typer.BadParameter("say --once for one crawl now, or use `gongkai serve` for the schedule")
+    _prefect_env(verbose)
+    config = _crawl_config(config)
+    if site:
+        from gongkai.crawl.config import ConfigError, load_config
+
+        try:
+            load_config(config).site(site)
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    from gongkai.flows.crawl_sites import crawl_sites
+
+    analytics_path = analytics or default_analytics()
+    analytics_path.parent.mkdir(parents=True, exist_ok=True)
+    result = crawl_sites(store or default_store_url(), str(analytics_path), str(data_dir()),
+                         str(config) if config else None, site, progress)
+    typer.echo(result["summary"])
+    if result["processed"].get("store_failed"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    config: Annotated[Optional[Path], typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
+    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    interval: Annotated[Optional[int], typer.Option(help="seconds between runs instead of the config's cron")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="show Prefect's INFO log lines")] = False,
+) -> None:
+    """Serve the crawl as a Prefect deployment on the config's cron until interrupted.
+
+    Uses PREFECT_API_URL when set; otherwise starts `prefect server` on 127.0.0.1 (state under
+    the data directory) and stops it on exit."""
+    _prefect_env(verbose)
+    config = _crawl_config(config)
+    from gongkai.flows.crawl_sites import serve_crawl
+
+    analytics_path = analytics or default_analytics()
+    analytics_path.parent.mkdir(parents=True, exist_ok=True)
+    serve_crawl(store or default_store_url(), str(analytics_path), data_dir(),
+                str(config.resolve()) if config else None, interval_seconds=interval)
 
 
 if __name__ == "__main__":

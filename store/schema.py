@@ -216,7 +216,55 @@ page_images = sa.Table(
     sa.UniqueConstraint("document_id", "page"),
 )
 
+# The crawl (store/crawl.py): one row per HTTP fetch, and what is known about each URL.
+FETCH_OUTCOMES = ("new", "changed", "unchanged", "not_modified", "duplicate", "refused", "error")
+FETCH_KINDS = ("robots", "listing", "report", "attachment")
+
+crawl_fetches = sa.Table(
+    "crawl_fetches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.String(36), nullable=False, index=True),
+    sa.Column("site", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("url", sa.Text, nullable=False, index=True),
+    sa.Column("final_url", sa.Text),
+    sa.Column("referrer", sa.Text),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("media_type", sa.Text),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),  # refused / error: why
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("content_disposition", sa.Text),  # as sent; never used as a file name
+    sa.CheckConstraint(
+        "outcome IN ('new', 'changed', 'unchanged', 'not_modified', 'duplicate', 'refused', 'error')",
+        name="outcome"),
+    sa.CheckConstraint("kind IN ('robots', 'listing', 'report', 'attachment')", name="kind"),
+)
+
+crawl_urls = sa.Table(
+    "crawl_urls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("site", sa.Text, nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("media_type", sa.Text),
+    sa.Column("path", sa.Text),  # the body as stored, relative to the data directory
+    sa.Column("report_links", sa.Integer),  # listing pages: report links found last time
+    sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True)),
+)
+
 TABLES = (
     "documents", "reports", "fields", "unmapped", "checks", "review_queue",
-    "audit_log", "users", "api_tokens", "label_variants", "page_images",
+    "audit_log", "users", "api_tokens", "label_variants", "page_images", "crawl_fetches", "crawl_urls",
 )
