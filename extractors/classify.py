@@ -121,4 +121,13 @@ def detect_kind(segment: Segment, mapped_fields: int, filled_fields: int) -> str
     text = nfkc(segment.text())
     if any(marker in text for marker in patterns["not_report_markers"]) and "年度报告" not in text:
         return "not-a-report"
+    if _is_listing(text, patterns):
+        return "not-a-report"
     return "narrative" if any(marker in text for marker in patterns["report_markers"]) else "not-a-report"
+
+
+def _is_listing(text: str, patterns: dict) -> bool:
+    """A page of links to several years' reports, with none of their text."""
+    years = {m.group("year") for m in re.finditer(patterns["report_title"], text, flags=re.M)}
+    years |= set(re.findall(r"((?:19|20)\d{2})\s*年度?[^。\n]{0,40}?政府信息公开工作年度报告", text))
+    return len(years) >= patterns["listing_min_years"] and not any(m in text for m in patterns["report_body_markers"])
