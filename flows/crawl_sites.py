@@ -134,7 +134,8 @@ def prefect_server(data_dir: Path) -> Iterator[str]:
     with (home / "server.log").open("ab") as log:
         server = subprocess.Popen(
             [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent)
     api_url = f"http://127.0.0.1:{port}/api"
     try:
         _wait_healthy(api_url, server)
@@ -146,6 +147,15 @@ def prefect_server(data_dir: Path) -> Iterator[str]:
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         _stop(server)
+
+
+def _die_with_parent() -> None:
+    """In the server's process before it starts: it gets SIGTERM when `gongkai serve` ends,
+    however it ends (killed outright, the finally below never runs). Linux's PR_SET_PDEATHSIG."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _free_port() -> int:
