@@ -203,7 +203,7 @@ class ReviewReader:
             detail.failed_checks = [c for c in _checks(conn, row["report_id"])
                                     if not c.ok and detail.field_id in c.fields]
             detail.next_item_id = conn.execute(
-                sa.select(sa.func.min(q.id)).where(q.id > item_id, available(now))
+                sa.select(sa.func.min(q.id)).where(q.id > item_id, available(now), current_version())
             ).scalar_one_or_none()
         return detail
 
