@@ -20,7 +20,7 @@ SourceKind = Literal["scan", "born-digital", "web", "text"]
 AuditAction = Literal[
     "claim", "release", "confirm", "correct", "skip", "map_row", "not_a_row",
     "confirmed_by_rule", "pipeline_changed", "variant_revoked", "user_added", "token_issued",
-    "rule_failed", "user_updated",
+    "rule_failed", "user_updated", "version_carried", "superseded",
 ]
 
 

@@ -103,6 +103,8 @@ class StoredDocument:
     error_kind: str | None
     error_message: str | None
     created_at: datetime
+    superseded_by: str | None = None  # sha256 of the newer version of its page (store/versions.py)
+    superseded_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +354,8 @@ class OperationalStore:
             )
         if row is None:
             return None
-        return StoredDocument(**{**row, "created_at": _aware(row["created_at"])})
+        return StoredDocument(**{**row, "created_at": _aware(row["created_at"]),
+                                 "superseded_at": _aware(row["superseded_at"])})
 
     def load_result(self, sha256: str) -> ExtractionResult:
         """The stored result as the pydantic model (corrections included)."""
@@ -388,7 +391,9 @@ class OperationalStore:
             reports=[_report_model(r, children) for r in report_rows],
         )
 
-    def iter_reports(self, report_id: int | None = None) -> Iterator[ReportRow]:
+    def iter_reports(self, report_id: int | None = None, *, include_superseded: bool = False) -> Iterator[ReportRow]:
+        """Reports in id order; only current versions unless include_superseded (an old
+        version of a changed page is still stored, for its history)."""
         stmt = (
             sa.select(
                 reports.c.id.label("report_id"),
@@ -411,6 +416,8 @@ class OperationalStore:
         )
         if report_id is not None:
             stmt = stmt.where(reports.c.id == report_id)
+        if not include_superseded:
+            stmt = stmt.where(documents.c.superseded_by.is_(None))
         for row in self._stream(stmt):
             yield ReportRow(**row)
 
@@ -423,9 +430,13 @@ class OperationalStore:
         year: int | None = None,
         sha256: str | None = None,
         report_id: int | None = None,
+        include_superseded: bool = False,
     ) -> Iterator[FieldRow]:
-        """Stored fields joined with report and document, in insertion order; filters AND."""
+        """Stored fields joined with report and document, in insertion order; filters AND.
+        Only current versions' fields unless include_superseded."""
         stmt = _field_select().order_by(fields.c.id)
+        if not include_superseded:
+            stmt = stmt.where(documents.c.superseded_by.is_(None))
         if statuses is not None:
             stmt = stmt.where(fields.c.status.in_(list(statuses)))
         if table is not None:

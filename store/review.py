@@ -69,8 +69,17 @@ def _item_select() -> sa.Select[Any]:
     )
 
 
+def current_version() -> sa.ColumnElement[bool]:
+    """The item belongs to a current document, not to an old version a changed page superseded
+    (store/versions.py): superseded documents are few, so this is one small subquery."""
+    old_r, old_d = reports.alias("old_r"), documents.alias("old_d")  # never correlated with the outer query
+    superseded = (sa.select(old_r.c.id).select_from(old_r.join(old_d, old_d.c.id == old_r.c.document_id))
+                  .where(old_d.c.superseded_by.is_not(None)).correlate(None))
+    return q.report_id.not_in(superseded)
+
+
 def _filtered(stmt: sa.Select[Any], filters: QueueFilter, now: datetime) -> sa.Select[Any]:
-    stmt = stmt.where(_states_clause(list(filters.states), now))
+    stmt = stmt.where(_states_clause(list(filters.states), now), current_version())
     if filters.agency is not None:
         stmt = stmt.where(r.agency == filters.agency)
     if filters.year is not None:
@@ -174,7 +183,7 @@ class ReviewReader:
         now = utc_now()
         stmt = (
             sa.select(sa.cast(q.reasons, sa.Text).label("rs"), sa.func.count().label("n"))
-            .where(sa.or_(available(now), live_claim(now)))
+            .where(sa.or_(available(now), live_claim(now)), current_version())
             .group_by(sa.cast(q.reasons, sa.Text))
         )
         out: Counter[str] = Counter()
@@ -194,7 +203,7 @@ class ReviewReader:
             detail.failed_checks = [c for c in _checks(conn, row["report_id"])
                                     if not c.ok and detail.field_id in c.fields]
             detail.next_item_id = conn.execute(
-                sa.select(sa.func.min(q.id)).where(q.id > item_id, available(now))
+                sa.select(sa.func.min(q.id)).where(q.id > item_id, available(now), current_version())
             ).scalar_one_or_none()
         return detail
 

@@ -40,6 +40,10 @@ documents = sa.Table(
     sa.Column("error_kind", sa.Text),
     sa.Column("error_message", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # A newer version of the same crawled page (its sha256) replaced this one for analysts and
+    # reviewers (store/versions.py); the old document stays loadable. Null: the current version.
+    sa.Column("superseded_by", sa.String(64)),
+    sa.Column("superseded_at", sa.DateTime(timezone=True)),
 )
 
 reports = sa.Table(

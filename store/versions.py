@@ -10,6 +10,10 @@ same source URL. For every field a person confirmed or corrected in the previous
   reprocessing raises (reprocess._against_human: one mechanism for a machine reading that
   differs from a person's value), and the field is needs_review until someone decides.
 Each carried value writes an audit row (action version_carried, no user).
+
+In the same transaction the old version is superseded (documents.superseded_by): analytics
+and the review queue read current versions only, and the old version's pending items are
+closed with a 'superseded' audit row. The old document stays stored and loadable.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class CarryCounts:
     carried: int = 0  # human values kept on the new version
     disagreed: int = 0  # printed value changed: sent to review beside the old human value
     review_items: int = 0
+    superseded_items: int = 0  # the old version's pending items, closed
 
 
 def carry_reviews(store: OperationalStore, old_sha256: str, new_sha256: str) -> CarryCounts:
@@ -40,15 +45,39 @@ def carry_reviews(store: OperationalStore, old_sha256: str, new_sha256: str) -> 
         old_doc, new_doc = (_document_id(conn, sha) for sha in (old_sha256, new_sha256))
         if old_doc is None or new_doc is None:
             return counts
-        # the new version's reports first, as every review writer does (no deadlock with a save)
-        conn.execute(sa.select(reports.c.id).where(reports.c.document_id == new_doc)
+        # both versions' reports before any item, in id order, as every review writer takes a
+        # report before its items: a save on either version waits instead of deadlocking
+        conn.execute(sa.select(reports.c.id).where(reports.c.document_id.in_([old_doc, new_doc]))
                      .order_by(reports.c.id).with_for_update())
         old_reports, new_reports = _reports(conn, old_doc), _reports(conn, new_doc)
         for key, new_report in new_reports.items():
             old_report = old_reports.get(key)
             if old_report is not None:
                 _carry_report(conn, old_report, new_report, old_sha256, counts)
+        counts.superseded_items = _supersede(conn, old_doc, list(old_reports.values()), new_sha256)
     return counts
+
+
+def _supersede(conn: Connection, old_doc: int, old_reports: list[int], new_sha: str) -> int:
+    """The old version leaves analytics and the queue; its pending items are closed, each with
+    an audit row (no user). Resolved and skipped items and their audit rows stay as they are."""
+    now = utc_now()
+    conn.execute(sa.update(documents).where(documents.c.id == old_doc)
+                 .values(superseded_by=new_sha, superseded_at=now))
+    note = f"superseded by the new version {new_sha[:12]} of the page"
+    is_pending = sa.and_(q.report_id.in_(old_reports), q.state.in_(["open", "claimed"]))
+    pending = conn.execute(
+        sa.select(q.id, q.report_id, f.field_id).select_from(review_queue.outerjoin(fields, f.id == q.field_pk))
+        .where(is_pending).order_by(q.id)).all()
+    if not pending:
+        return 0
+    conn.execute(sa.update(review_queue).where(is_pending).values(
+        version=q.version + 1, state="resolved", resolved_at=now, claimed_by=None, lease_expires_at=None,
+        reviewer=None, corrected_value=None, note=note))
+    for item in pending:
+        write_audit(conn, "superseded", user=None, item_id=item.id, report_id=item.report_id,
+                    field_id=item.field_id, note=note)
+    return len(pending)
 
 
 def _document_id(conn: Connection, sha256: str) -> int | None:

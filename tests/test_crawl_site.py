@@ -201,6 +201,9 @@ def test_changed_report_page_is_a_new_version_keeping_corrections(world: dict[st
         wang = service.add_user(None, "wang", "reviewer", PASSWORD)
         item = next(i for i in service.queue(wang, QueueFilter()) if i.field_id == WRONG_CELL)
         service.correct(wang, item.id, 13)
+        before = next(r for r in service.store.iter_reports() if r.source_url == url)
+        old_pending = [i.id for i in service.queue(wang, QueueFilter(report_id=before.report_id))]
+        assert old_pending  # the unmapped row and the unrecognised field wait on the first version
         # the agency republishes the page: a sentence added, the same tables
         changed = world["report_text"].replace("</body>", "<p>（2022年3月5日更新：补充联系方式。）</p></body>")
         assert changed != world["report_text"]
@@ -212,13 +215,27 @@ def test_changed_report_page_is_a_new_version_keeping_corrections(world: dict[st
         assert site_summary(result, "测试卫健委")["changed"] == 1
         assert result["processed"]["inserted"] == 1 and result["processed"]["carried_reviews"] >= 1
 
-        versions = [r for r in service.store.iter_reports() if r.source_url == url]
+        versions = [r for r in service.store.iter_reports(include_superseded=True) if r.source_url == url]
         assert len(versions) == 2 and versions[0].sha256 != versions[1].sha256
+        assert [r.sha256 for r in service.store.iter_reports() if r.source_url == url] == [versions[1].sha256]
+        assert service.store.get_document(versions[0].sha256).superseded_by == versions[1].sha256
         new = {f.field_id: f for f in service.store.iter_fields(sha256=versions[1].sha256)}
         assert (new[WRONG_CELL].value, new[WRONG_CELL].status) == (13, "corrected")
-        pending = [i for i in service.queue(wang, QueueFilter()) if i.field_id == WRONG_CELL]
-        assert all(i.report_id != versions[1].report_id for i in pending)  # nothing asks wang again
-        old = {f.field_id: f for f in service.store.iter_fields(sha256=versions[0].sha256)}
+        queue = service.queue(wang, QueueFilter())
+        assert all(i.report_id != versions[1].report_id for i in queue if i.field_id == WRONG_CELL)  # nothing asks wang again
+        assert not {i.id for i in queue} & set(old_pending)  # the old version's open items left the queue
+        admin = service.add_user(None, "li", "admin", PASSWORD)
+        for item_id in old_pending:
+            assert [a.action for a in service.audit(admin, item_id)][0] == "superseded"
+        old = {f.field_id: f for f in service.store.iter_fields(sha256=versions[0].sha256, include_superseded=True)}
         assert (old[WRONG_CELL].value, old[WRONG_CELL].status) == (13, "corrected")  # the old version stays
+        assert service.store.load_result(versions[0].sha256).reports  # and loads (gongkai show <sha>)
+        # analysts see one report for the page: the new version, with wang's value
+        with duckdb.connect(str(world["analytics"]), read_only=True) as con:
+            page = con.execute("select sha256 from reports where source_url = ?", [url]).fetchall()
+            assert page == [(versions[1].sha256,)]
+            assert con.execute("select f.value from field_values f join reports r using (report_key) "
+                               "where r.source_url = ? and f.field_id = ?", [url, WRONG_CELL]).fetchall() == [(13,)]
+            assert con.execute("select count(*) from reports").fetchone()[0] == 4
     finally:
         service.close()

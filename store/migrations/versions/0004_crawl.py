@@ -1,5 +1,6 @@
 """The crawl's provenance: one row per fetch (crawl_fetches) and the validators, body and
-last report-link count of each URL seen (crawl_urls).
+last report-link count of each URL seen (crawl_urls); a document a newer version of its page
+replaced (documents.superseded_by / superseded_at).
 
 Revision ID: 0004
 Revises: 0003
@@ -66,9 +67,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_crawl_urls"),
         sa.UniqueConstraint("url", name="uq_crawl_urls_url"),
     )
+    # Plain ALTER TABLE, not batch mode: on SQLite a batch rebuild drops `documents`, and with
+    # foreign keys on that would cascade to every report. A sha256, not a foreign key, so no
+    # constraint needs adding (SQLite cannot add one to an existing table).
+    op.add_column("documents", sa.Column("superseded_by", sa.String(64)))
+    op.add_column("documents", sa.Column("superseded_at", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
+    op.drop_column("documents", "superseded_at")  # SQLite >= 3.35 drops a plain column in place
+    op.drop_column("documents", "superseded_by")
     op.drop_table("crawl_urls")
     op.drop_index("ix_crawl_fetches_url", table_name="crawl_fetches")
     op.drop_index("ix_crawl_fetches_run_id", table_name="crawl_fetches")
