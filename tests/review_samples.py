@@ -4,11 +4,14 @@ row label the template does not know (行政强制 -> 其他对外管理服务�
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import ExtractionResult
+from gongkai.review.service import ReviewService
 
 from samples import ROOT
 
@@ -44,3 +47,15 @@ def _broken_result_json(folder: str) -> str:
 def broken_result(folder: Path) -> ExtractionResult:
     """The extraction of broken_html (cached: the same edit extracts the same)."""
     return ExtractionResult.model_validate_json(_broken_result_json(str(folder)))
+
+
+@contextmanager
+def service_with_broken_report(url: str, analytics: Path, samples_folder: Path) -> Iterator[ReviewService]:
+    """A review service over a store holding the broken report (its analytics file beside)."""
+    service = ReviewService(url, analytics)
+    samples_folder.mkdir(exist_ok=True)
+    service.store.save_result(broken_result(samples_folder))
+    try:
+        yield service
+    finally:
+        service.close()

@@ -17,19 +17,16 @@ from gongkai.cli import app
 from gongkai.models.review import QueueFilter, User
 from gongkai.review.service import ReviewService
 
-from review_samples import WRONG_CELL, broken_result
+from review_samples import WRONG_CELL, service_with_broken_report
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def service(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewService]:
-    svc = ReviewService(f"sqlite:///{tmp_path / 'ops.sqlite'}", tmp_path / "analytics.duckdb")
-    folder = tmp_path_factory.getbasetemp() / "review-samples"
-    folder.mkdir(exist_ok=True)
-    svc.store.save_result(broken_result(folder))
-    yield svc
-    svc.close()
+    with service_with_broken_report(f"sqlite:///{tmp_path / 'ops.sqlite'}", tmp_path / "analytics.duckdb",
+                                    tmp_path_factory.getbasetemp() / "review-samples") as svc:
+        yield svc
 
 
 @pytest.fixture

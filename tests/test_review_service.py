@@ -20,19 +20,18 @@ from gongkai.review.errors import (
 from gongkai.review.service import ReviewService
 from gongkai.store.operational import OperationalStore
 
-from review_samples import RULE_FIELDS, UNKNOWN_LABEL, UNRECOGNISED_FIELD, WRONG_CELL, broken_result
+from review_samples import (
+    RULE_FIELDS, UNKNOWN_LABEL, UNRECOGNISED_FIELD, WRONG_CELL, broken_result, service_with_broken_report,
+)
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def service(db_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewService]:
-    svc = ReviewService(db_url, tmp_path / "analytics.duckdb")
-    folder = tmp_path_factory.getbasetemp() / "review-samples"
-    folder.mkdir(exist_ok=True)
-    svc.store.save_result(broken_result(folder))
-    yield svc
-    svc.close()
+    with service_with_broken_report(db_url, tmp_path / "analytics.duckdb",
+                                    tmp_path_factory.getbasetemp() / "review-samples") as svc:
+        yield svc
 
 
 @pytest.fixture
