@@ -137,8 +137,11 @@ def process_documents(
     rows = []
     bar = tqdm(total=len(paths), unit="doc", disable=not progress, desc="process_documents")
     for future in as_completed(futures):
-        result = future.result()
         path = path_of[future.task_run_id]
+        # The cache is keyed by content: a result cached for the same bytes under another name
+        # (a crawled <sha256>.pdf, a copy) is this file's extraction, but the name is this file's.
+        result = future.result().model_copy(deep=True)
+        result.source.name = Path(path).name
         saved = _stored(result, path, store_url, reprocess, (source_urls or {}).get(path),
                         (previous_versions or {}).get(path))
         rows.append(_summary_row(result, saved))

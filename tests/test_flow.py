@@ -108,3 +108,21 @@ def test_a_document_the_store_refuses_does_not_stop_the_others(flow_env: Path) -
     assert summary["store_failed"] == 1 and summary["inserted"] == 1
     with sqlite3.connect(store_path) as con:
         assert [n for (n,) in con.execute("select name from documents")] == [sorted(inputs.iterdir())[1].name]
+
+
+def test_a_result_cached_for_the_same_bytes_keeps_this_files_name(flow_env: Path) -> None:
+    """The extraction cache is keyed by content: a copy under another name (a crawled
+    <sha256>.txt) reuses the extraction, and is stored under its own name."""
+    from gongkai.flows.process_documents import run_flow
+    from gongkai.store.operational import OperationalStore
+
+    folder = flow_env / "names"
+    folder.mkdir()
+    original, copy = folder / "original.txt", folder / "renamed-copy.txt"
+    shutil.copy(seed("004"), original)
+    shutil.copy(seed("004"), copy)
+    run_flow([original], f"sqlite:///{folder / 'a.sqlite'}", folder / "a.duckdb", progress=False)
+    second = f"sqlite:///{folder / 'b.sqlite'}"
+    run_flow([copy], second, folder / "b.duckdb", progress=False)
+    with OperationalStore(second) as store:
+        assert [r.document_name for r in store.iter_reports()] == ["renamed-copy.txt"]
