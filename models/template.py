@@ -74,13 +74,13 @@ class TableSpec(BaseModel):
         return f"{self.id}.{row.id}" if column_id is None else f"{self.id}.{row.id}.{column_id}"
 
     def field_ids(self) -> list[str]:
-        ids: list[str] = []
-        for row in self.rows:
-            if self.layout == "indicator":
-                ids.append(f"{self.id}.{row.id}")
-            else:
-                ids.extend(f"{self.id}.{row.id}.{c}" for c in self.column_ids(row))
-        return ids
+        return [field_id for field_id, _ in self.typed_fields()]
+
+    def typed_fields(self) -> list[tuple[str, ValueType]]:
+        """Every field id of the table in printed order, with its value type."""
+        if self.layout == "indicator":
+            return [(self.field_id(row, None), row.type) for row in self.rows]
+        return [(self.field_id(row, c), self.value_type(row, c)) for row in self.rows for c in self.column_ids(row)]
 
 
 class RuleSpec(BaseModel):

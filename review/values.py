@@ -16,15 +16,7 @@ from .errors import InvalidValue
 @cache
 def value_types(template_id: str) -> dict[str, str]:
     """field id -> count | signed | amount_wan"""
-    out: dict[str, str] = {}
-    for table in load_template(template_id).tables:
-        for row in table.rows:
-            if table.layout == "indicator":
-                out[table.field_id(row, None)] = row.type
-            else:
-                for column in table.column_ids(row):
-                    out[table.field_id(row, column)] = table.value_type(row, column)
-    return out
+    return {field_id: kind for table in load_template(template_id).tables for field_id, kind in table.typed_fields()}
 
 
 def value_type_of(template_id: str | None, field_id: str) -> str:
