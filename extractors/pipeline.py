@@ -13,6 +13,7 @@ from pathlib import Path
 from gongkai import __version__
 from gongkai.models import Document, ExtractionResult, FieldValue, LearnedLabel, Report, StageError, Template
 
+from .agency import agency_key
 from .checks import run_checks, suggest_blanks
 from .classify import detect_agency, detect_kind, detect_template, detect_year, report_title
 from .completeness import missing_fields
@@ -51,6 +52,8 @@ def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -
     segments = split_reports(document.blocks)
     reports = [extract_report(s, learned) for s in segments]
     unify_agency_names(reports)
+    for report in reports:
+        report.agency_key = agency_key(report.agency)
     if document._page_images:
         for report in reports:
             report.crops = review_crops(report.fields, document._page_images)

@@ -63,6 +63,9 @@ class StageError(BaseModel):
 
 class Report(BaseModel):
     agency: str | None = None
+    agency_key: str | None = Field(
+        default=None, description="one key for one agency, however its name is printed (extractors/agency.py)"
+    )
     year: int | None = None
     template: TemplateId | None = None
     kind: ReportKind

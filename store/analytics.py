@@ -24,7 +24,7 @@ EXPORTED = ("reports", "field_values", *(WIDE_PREFIX + t for t in TEMPLATE_TABLE
 _REPORTS_DDL = """
 CREATE TABLE reports (
     report_key VARCHAR PRIMARY KEY, report_id BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
-    name VARCHAR NOT NULL, source_url VARCHAR, ordinal INTEGER NOT NULL, agency VARCHAR,
+    name VARCHAR NOT NULL, source_url VARCHAR, ordinal INTEGER NOT NULL, agency VARCHAR, agency_key VARCHAR,
     year INTEGER, template VARCHAR, kind VARCHAR NOT NULL, title VARCHAR,
     complete BOOLEAN NOT NULL
 )"""
@@ -38,7 +38,7 @@ CREATE TEMP TABLE stage_fields (
 _STATUS_LIST = ", ".join(f"'{s}'" for s in ANALYTIC_STATUSES)
 _FIELD_VALUES_SQL = f"""
 CREATE TABLE field_values AS
-SELECT r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template,
+SELECT r.report_key, r.report_id, r.sha256, r.agency, r.agency_key, r.year, r.template,
        f.table_id, f.field_id, f.value, f.raw, f.status, f.confidence
 FROM stage_fields f JOIN reports r USING (report_id)
 WHERE f.status IN ({_STATUS_LIST})
@@ -129,11 +129,11 @@ def _insert_wide_row(con: duckdb.DuckDBPyConnection, table: str) -> None:
     )
     names = ", ".join(_ident(wide_column(fid)) for fid in ids)
     con.execute(
-        f"""INSERT INTO {_ident(wide)} (report_key, report_id, sha256, agency, year, template, {names})
-SELECT r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template{values}
+        f"""INSERT INTO {_ident(wide)} (report_key, report_id, sha256, agency, agency_key, year, template, {names})
+SELECT r.report_key, r.report_id, r.sha256, r.agency, r.agency_key, r.year, r.template{values}
 FROM stage_fields f JOIN reports r USING (report_id)
 WHERE f.table_id = {_literal(table)}
-GROUP BY r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template"""
+GROUP BY r.report_key, r.report_id, r.sha256, r.agency, r.agency_key, r.year, r.template"""
     )
 
 
@@ -195,6 +195,7 @@ def _load_reports(
             r.source_url,
             r.ordinal,
             r.agency,
+            r.agency_key,
             r.year,
             r.template,
             r.kind,
@@ -246,10 +247,10 @@ def _build_wide(con: duckdb.DuckDBPyConnection, table: str, wanted: list[str]) -
     )
     con.execute(
         f"""CREATE TABLE {_ident(WIDE_PREFIX + table)} AS
-SELECT r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template{columns}
+SELECT r.report_key, r.report_id, r.sha256, r.agency, r.agency_key, r.year, r.template{columns}
 FROM stage_fields f JOIN reports r USING (report_id)
 WHERE f.table_id = {_literal(table)}
-GROUP BY r.report_key, r.report_id, r.sha256, r.agency, r.year, r.template
+GROUP BY r.report_key, r.report_id, r.sha256, r.agency, r.agency_key, r.year, r.template
 ORDER BY r.report_id"""
     )
 

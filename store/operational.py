@@ -115,6 +115,7 @@ class ReportRow:
     source_url: str | None
     ordinal: int
     agency: str | None
+    agency_key: str | None
     year: int | None
     template: str | None
     kind: str
@@ -402,6 +403,7 @@ class OperationalStore:
                 documents.c.source_url,
                 reports.c.ordinal,
                 reports.c.agency,
+                reports.c.agency_key,
                 reports.c.year,
                 reports.c.template,
                 reports.c.kind,
@@ -594,7 +596,7 @@ def _insert_document(
 
 
 def _insert_report(conn: Connection, document_id: int, ordinal: int, report: Report, media_type: str) -> int:
-    row = report.model_dump(include={"agency", "year", "template", "kind", "title"})
+    row = report.model_dump(include={"agency", "agency_key", "year", "template", "kind", "title"})
     kind = enqueue.source_kind(media_type, (f.source for f in report.fields))
     stmt = sa.insert(reports).returning(reports.c.id)
     return conn.execute(
@@ -760,6 +762,7 @@ def _field_model(r: RowMapping) -> FieldValue:
 def _report_model(r: RowMapping, children: _Children) -> Report:
     return Report(
         agency=r["agency"],
+        agency_key=r["agency_key"],
         year=r["year"],
         template=r["template"],
         kind=r["kind"],

@@ -55,6 +55,7 @@ reports = sa.Table(
     ),
     sa.Column("ordinal", sa.Integer, nullable=False),
     sa.Column("agency", sa.Text),
+    sa.Column("agency_key", sa.Text, index=True),
     sa.Column("year", sa.Integer, index=True),
     sa.Column("template", sa.String(32)),
     sa.Column("kind", sa.String(32), nullable=False),

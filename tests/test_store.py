@@ -196,9 +196,9 @@ def test_migrate_creates_tables_and_indexes(store: OperationalStore) -> None:
     indexes = {
         ix["name"] for t in ("fields", "reports", "review_queue") for ix in inspector.get_indexes(t)
     }
-    assert {"ix_fields_field_id", "ix_reports_year", "ix_review_queue_state"} <= indexes
+    assert {"ix_fields_field_id", "ix_reports_year", "ix_reports_agency_key", "ix_review_queue_state"} <= indexes
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+        assert MigrationContext.configure(conn).get_current_revision() == "0005"
     store.migrate()  # a second upgrade is a no-op
 
 

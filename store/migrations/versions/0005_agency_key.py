@@ -1,0 +1,30 @@
+"""reports.agency_key: one key for one agency however its name is printed.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reports") as batch:
+        batch.add_column(sa.Column("agency_key", sa.Text, nullable=True))
+        batch.create_index("ix_reports_agency_key", ["agency_key"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("reports") as batch:
+        batch.drop_index("ix_reports_agency_key")
+        batch.drop_column("agency_key")
