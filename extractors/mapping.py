@@ -210,7 +210,7 @@ def _labelled_data_row(spec: TableSpec, row: LogicalRow) -> bool:
 def _row_fields(spec: TableSpec, match: RowMatch) -> list[FieldValue]:
     columns = spec.column_ids(match.spec)
     cells, count_reason = fit_values(match.row.values, len(columns))
-    reasons = list(match.reasons) + ([count_reason] if count_reason else [])
+    reasons = list(match.reasons) + match.row.doubts + ([count_reason] if count_reason else [])
     row_label = match.row.leaf if match.how == "label" else match.spec.label
     return [
         make_field(spec, match.spec, column, cell, match.label_confidence, reasons, row_label, match.notes)
@@ -283,7 +283,8 @@ def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
         per_row = _map_rows_layout(spec, rows)
         if per_row.fields:  # printed transposed: one row per group
             return per_row
-    reasons = [count_reason] if count_reason else []
+    reasons = list(dict.fromkeys(d for r in rows if r.values for d in r.doubts))
+    reasons += [count_reason] if count_reason else []
     fields = []
     for k, cell in enumerate(cells):
         if cell is None:
@@ -305,7 +306,7 @@ def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     fields = []
     for mt in matches:
         cell = mt.row.values[0]
-        fields.append(make_field(spec, mt.spec, None, cell, mt.label_confidence, [], mt.row.leaf))
+        fields.append(make_field(spec, mt.spec, None, cell, mt.label_confidence, list(mt.row.doubts), mt.row.leaf))
     unmapped = [u for r in indicator_rows if id(r) not in matched for u in _unmapped(spec, r)[:1]]
     seen = seen_table(rows, [(r, matched.get(id(r))) for r in indicator_rows])
     return TableMapping(fields, unmapped, {spec.id: seen})
@@ -313,7 +314,7 @@ def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
 
 def _without_unit(row: LogicalRow, units: set[str]) -> LogicalRow:
     labels = [c for c in row.labels if c.text.replace(" ", "") not in units]
-    return LogicalRow(labels, row.values, row.section, row.table_no, row.carried)
+    return LogicalRow(labels, row.values, row.section, row.table_no, row.carried, row.years, row.doubts)
 
 
 _MAPPERS = {"rows": _map_rows_layout, "single_row": _map_single_row, "indicator": _map_indicator}

@@ -74,7 +74,7 @@ def extract_report(segment: Segment, learned: Sequence[LearnedLabel] = ()) -> Re
         kind="not-a-report",
         title=title.group(0) if title else None,
     )
-    mapping = map_template(template, logical_rows(segment.blocks), learned) if template else None
+    mapping = map_template(template, logical_rows(segment.blocks, template.tables), learned) if template else None
     if mapping is not None:
         report.fields, report.unmapped = mapping.fields, mapping.unmapped
     report.kind = detect_kind(segment, len(report.fields), sum(f.value is not None for f in report.fields))

@@ -2,18 +2,21 @@
 
 A logical row is the label cells of one printed row (including a parent label that
 spans down from above, such as 三、本年度办理结果) and the cells after the last label,
-which hold the values. Section titles, in the narrative or inside a table, say which
-template table (active, requests, appeals, legacy) the rows belong to.
+which hold the values. Which template table (active, requests, appeals, legacy) the rows
+belong to is said first by the table's own header rows (extractors/headers.py), then by
+section titles in the narrative or inside a table.
 """
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gongkai.config import load_patterns
-from gongkai.models import Block, Cell, Table, TextBlock
+from gongkai.models import Block, Cell, Table, TableSpec, TextBlock
 
+from .headers import comparison_reason, header_runs, is_year_row, title_table
 from .text import label_key
 from .values import is_blank, is_value_text
 
@@ -25,6 +28,10 @@ class LogicalRow:
     section: str | None
     table_no: int
     carried: list[Cell] = field(default_factory=list, repr=False)
+    years: list[int] = field(default_factory=list)
+    """the years its table's header prints side by side (a comparison), empty for one report"""
+    doubts: list[str] = field(default_factory=list)
+    """reasons that send every field of the row to review"""
 
     @property
     def leaf(self) -> str | None:
@@ -44,15 +51,15 @@ class LogicalRow:
         return any(not is_blank(c.text) for c in self.values)
 
 
-def section_of(text: str) -> str | None:
-    """The template table a title or header text starts, if any."""
+def section_of(text: str, tables: Sequence[TableSpec] = ()) -> str | None:
+    """The template table a title or header text starts, if any; `tables` also match misprinted titles."""
     key = label_key(text)
     if not key or len(key) > 60:
         return None
     for section, patterns in load_patterns()["sections"].items():
         if any(re.search(p, key) for p in patterns):
             return section
-    return None
+    return title_table(text, tables) if tables else None
 
 
 def ends_section(text: str) -> bool:
@@ -60,26 +67,40 @@ def ends_section(text: str) -> bool:
     return any(re.search(p, key) for p in load_patterns()["section_end"])
 
 
-def logical_rows(blocks: list[Block]) -> list[LogicalRow]:
-    """Every table row of the blocks, in order, with the section it falls in."""
+def logical_rows(blocks: list[Block], tables: Sequence[TableSpec] = ()) -> list[LogicalRow]:
+    """Every table row of the blocks, in order, with the section it falls in.
+
+    `tables`: the template's tables, whose header cues name a printed table and whose
+    titles name a misprinted heading; without them only section titles do.
+    """
     rows: list[LogicalRow] = []
     section: str | None = None
     table_no = 0
     for block in blocks:
         if isinstance(block, TextBlock):
-            section = _next_section(section, block.text)
+            section = _next_section(section, block.text, tables)
             continue
         table_no += 1
         split = _grid_rows(block) if block.grid else _stream_rows(block)
-        for labels, values, carried in split:
+        runs = {k: run for run in header_runs([(lab, val) for lab, val, _ in split], tables) for k in range(run.start, run.stop)}
+        years: list[int] = []
+        for k, (labels, values, carried) in enumerate(split):
             for cell in labels:
                 section = _next_section(section, cell.text)
-            rows.append(LogicalRow(labels, values, section, table_no, carried))
+            run = runs.get(k)
+            if run is not None and is_year_row(values):  # 信息内容 | 2023 | 2024: years head columns
+                labels, values = labels + [v for v in values if not is_blank(v.text)], []
+            if run is not None and run.table:
+                section = run.table  # the header decides over any title
+            if run is not None and len(run.years) >= 2:
+                years = run.years
+            doubts = [comparison_reason(years)] if years else []
+            rows.append(LogicalRow(labels, values, section, table_no, carried, list(years), doubts))
     return rows
 
 
-def _next_section(current: str | None, text: str) -> str | None:
-    found = section_of(text)
+def _next_section(current: str | None, text: str, tables: Sequence[TableSpec] = ()) -> str | None:
+    found = section_of(text, tables)
     if found:
         return found
     return None if ends_section(text) else current
