@@ -217,8 +217,13 @@ def _map_rows_layout(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     observed = [r for r in rows if r.values and (r.has_value() or _labelled_data_row(spec, r))]
     matches = align(observed, spec.rows)
     matched_rows = {id(mt.row): mt.spec.id for mt in matches}
-    fields = [f for mt in matches for f in _row_fields(spec, mt)]
-    unmapped = [u for r in observed if id(r) not in matched_rows for u in _unmapped(spec, r)]
+    fields: list[FieldValue] = []
+    unmapped: list[UnmappedCell] = []
+    for mt in matches:
+        row_fields, extra = _row_fields(spec, mt)
+        fields += row_fields
+        unmapped += [_unmapped_cell(spec, mt.row, c) for c in extra if not is_blank(c.text)]
+    unmapped += [u for r in observed if id(r) not in matched_rows for u in _unmapped(spec, r)]
     seen = seen_table(rows, [(r, matched_rows.get(id(r))) for r in observed])
     return TableMapping(fields, unmapped, {spec.id: seen})
 
@@ -229,24 +234,28 @@ def _labelled_data_row(spec: TableSpec, row: LogicalRow) -> bool:
     return _has_label(row) and any(label_score(row, s) >= max(minimum, 0.8) for s in spec.rows)
 
 
-def _row_fields(spec: TableSpec, match: RowMatch) -> list[FieldValue]:
+def _row_fields(spec: TableSpec, match: RowMatch) -> tuple[list[FieldValue], list[Cell]]:
+    """The row's fields, and the printed cells beyond the form's columns (kept as unmapped)."""
     columns = spec.column_ids(match.spec)
-    cells, count_reason = fit_values(match.row.values, len(columns))
+    cells, count_reason, extra = fit_values(match.row.values, len(columns))
     reasons = list(match.reasons) + match.row.doubts + ([count_reason] if count_reason else [])
     row_label = match.row.leaf if match.how in LABELLED else match.spec.label
-    return [
+    fields = [
         make_field(spec, match.spec, column, cell, match.label_confidence, reasons, row_label, match.notes)
         for column, cell in zip(columns, cells)
         if cell is not None
     ]
+    return (_unpicked(fields) if extra or match.row.years else fields), extra
 
 
-def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], str | None]:
-    """The row's value cells trimmed to the template's column count.
+def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], str | None, list[Cell]]:
+    """The row's value cells trimmed to the template's column count, the reason if they do not fit,
+    and the cells beyond the count.
 
     Blank cells beyond the count are layout (a label's merged column, a trailing
-    border cell): trailing ones go first, then leading ones. A row still too long
-    or too short is mapped left to right and flagged.
+    border cell): trailing ones go first, then leading ones. A row still too short is
+    mapped left to right and flagged; a row still too long prints more values than the
+    form has columns (two years side by side, a misread rule): no column is picked.
     """
     cells = list(values)
     while len(cells) > expected and cells and is_blank(cells[-1].text):
@@ -254,10 +263,24 @@ def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], st
     while len(cells) > expected and cells and is_blank(cells[0].text):
         cells.pop(0)
     if len(cells) == expected:
-        return list(cells), None
+        return list(cells), None, []
+    if len(cells) > expected:
+        printed = " | ".join(c.text.strip() or "·" for c in cells)
+        reason = (f"row has {len(cells)} value cells where the form has {expected} ({printed}): "
+                  "which are this report's is not known, so no column is picked")
+        return list(cells[:expected]), reason, cells[expected:]
     reason = f"row has {len(cells)} value cells where the form has {expected}"
-    padded: list[Cell | None] = list(cells[:expected]) + [None] * (expected - len(cells))
-    return padded, reason
+    padded: list[Cell | None] = list(cells) + [None] * (expected - len(cells))
+    return padded, reason, []
+
+
+def _unpicked(fields: list[FieldValue]) -> list[FieldValue]:
+    """Fields of a row with more values than columns, or under a header of several years:
+    raw kept, no value taken from a guessed column."""
+    for field in fields:
+        field.value = None
+        field.confidence = 0.0
+    return fields
 
 
 def make_field(
@@ -289,18 +312,18 @@ def make_field(
 
 
 def _unmapped(spec: TableSpec, row: LogicalRow) -> list[UnmappedCell]:
-    return [
-        UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=c.text, page=c.page, bbox=c.bbox)
-        for c in row.values
-        if not is_blank(c.text)
-    ]
+    return [_unmapped_cell(spec, row, c) for c in row.values if not is_blank(c.text)]
+
+
+def _unmapped_cell(spec: TableSpec, row: LogicalRow, cell: Cell) -> UnmappedCell:
+    return UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=cell.text, page=cell.page, bbox=cell.bbox)
 
 
 def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     """表四: every value in one printed row, groups of columns side by side."""
     values = [c for r in rows for c in r.values]
     expected = len(spec.rows) * len(spec.columns)
-    cells, count_reason = fit_values(values, expected)
+    cells, count_reason, extra = fit_values(values, expected)
     if count_reason:
         per_row = _map_rows_layout(spec, rows)
         if per_row.fields:  # printed transposed: one row per group
@@ -315,7 +338,10 @@ def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
         column = spec.columns[k % len(spec.columns)].id
         confidence = 0.6 if count_reason else 1.0
         fields.append(make_field(spec, row, column, cell, confidence, reasons, row.label))
-    return TableMapping(fields, [], {spec.id: seen_table(rows, [])})  # one printed row: no row order to keep
+    unmapped = [UnmappedCell(table=spec.id, row_label=None, col_label=None, raw=c.text, page=c.page, bbox=c.bbox)
+                for c in extra if not is_blank(c.text)]
+    fields = _unpicked(fields) if extra or any(r.years for r in rows if r.values) else fields
+    return TableMapping(fields, unmapped, {spec.id: seen_table(rows, [])})  # one printed row: no row order to keep
 
 
 def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
@@ -328,9 +354,8 @@ def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     fields = []
     for mt in matches:
         cell = mt.row.values[0]
-        fields.append(
-            make_field(spec, mt.spec, None, cell, mt.label_confidence, list(mt.row.doubts), mt.row.leaf, mt.notes)
-        )
+        field = make_field(spec, mt.spec, None, cell, mt.label_confidence, list(mt.row.doubts), mt.row.leaf, mt.notes)
+        fields += _unpicked([field]) if mt.row.years else [field]
     unmapped = [u for r in indicator_rows if id(r) not in matched for u in _unmapped(spec, r)[:1]]
     seen = seen_table(rows, [(r, matched.get(id(r))) for r in indicator_rows])
     return TableMapping(fields, unmapped, {spec.id: seen})

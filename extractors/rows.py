@@ -99,6 +99,18 @@ def logical_rows(blocks: list[Block], tables: Sequence[TableSpec] = ()) -> list[
     return rows
 
 
+def comparison_years(rows: Sequence[LogicalRow]) -> list[int]:
+    """The years a comparison sets side by side: every table holding template values heads two years.
+
+    Empty for a report, or where only some tables print two years (those rows are flagged).
+    """
+    with_values = {r.table_no for r in rows if r.section and r.has_value()}
+    paired = {r.table_no for r in rows if r.years}
+    if not with_values or not with_values <= paired:
+        return []
+    return sorted({y for r in rows for y in r.years})
+
+
 def _next_section(current: str | None, text: str, tables: Sequence[TableSpec] = ()) -> str | None:
     found = section_of(text, tables)
     if found:
