@@ -25,6 +25,7 @@ from .values import is_blank
 _YEAR_LABEL = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _YEAR_NUMBER = re.compile(r"^\s*((?:19|20)\d{2})\s*(?:年度?)?\s*$")
 MIN_CONTAINED_CUE = 4  # a shorter cue must be the whole cell (其他 is no cue inside 其他结果)
+MAX_YEARS_COMPARED = 10  # a row of bare numbers spanning more years is data, not a header of years
 
 
 @dataclass
@@ -73,19 +74,28 @@ def title_table(text: str, tables: Sequence[TableSpec]) -> str | None:
 
 
 def years_in(texts: Sequence[str]) -> list[int]:
-    """The distinct years header cells print (2023年, 2024年度, or a bare 2024 in a header row)."""
-    found: list[int] = []
+    """The distinct years header cells print as column heads (2023年, 2024年度, or a bare 2024).
+
+    A cell naming two years (统计期限 2022年12月至2023年11月) is a period, not a column head.
+    """
+    found: set[int] = set()
     for text in texts:
         cleaned = nfkc(text)
         bare = _YEAR_NUMBER.match(cleaned)
-        found += [int(bare[1])] if bare else [int(y) for y in _YEAR_LABEL.findall(cleaned)]
-    return sorted(set(found))
+        years = {int(bare[1])} if bare else {int(y) for y in _YEAR_LABEL.findall(cleaned)}
+        if len(years) == 1:
+            found |= years
+    return sorted(found)
 
 
 def is_year_row(values: Sequence[Cell]) -> bool:
-    """A row whose values are only years (信息内容 | 2023 | 2024): a header, not data."""
-    printed = [c.text for c in values if not is_blank(c.text)]
-    return len(printed) >= 2 and all(_YEAR_NUMBER.match(nfkc(t)) for t in printed) and len(set(printed)) >= 2
+    """A row whose values are only nearby years (信息内容 | 2023 | 2024): a header, not data."""
+    printed = [nfkc(c.text) for c in values if not is_blank(c.text)]
+    years = [_YEAR_NUMBER.match(t) for t in printed]
+    if len(printed) < 2 or not all(years):
+        return False
+    distinct = {int(y[1]) for y in years if y}
+    return len(distinct) >= 2 and max(distinct) - min(distinct) <= MAX_YEARS_COMPARED
 
 
 def is_header_row(labels: Sequence[Cell], values: Sequence[Cell]) -> bool:

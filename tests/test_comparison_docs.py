@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from gongkai.extractors.headers import is_year_row, years_in
 from gongkai.extractors.pipeline import extract_file
-from gongkai.models import ExtractionResult, Report
+from gongkai.models import Cell, ExtractionResult, Report
 from samples import ROOT
 
 RENDERED = ROOT / "samples" / "rendered"
@@ -106,3 +107,13 @@ def test_a_row_with_an_extra_value_cell_is_flagged_and_no_column_picked(tmp_path
     rest = [f for f in report.fields if f.id != "active.penalty.decisions" and f.id in EXPECTED]
     assert {f.id: f.value for f in rest} == {k: v for k, v in EXPECTED.items() if k != "active.penalty.decisions"}
     assert all(f.status == "accepted" for f in rest if f.value is not None)
+
+
+def test_years_head_columns_only_one_to_a_cell() -> None:
+    assert years_in(["信息内容", "2023年本年制发件数", "2024年本年制发件数"]) == [2023, 2024]
+    assert years_in(["2024年度", "２０２３"]) == [2023, 2024]
+    assert years_in(["统计期限：2022年12月1日至2023年11月30日", "自然人"]) == []  # a period, not two columns
+    cells = [Cell(row=0, col=k, text=t) for k, t in enumerate(["2023", "2024"])]
+    assert is_year_row(cells)
+    assert not is_year_row([Cell(row=0, col=k, text=t) for k, t in enumerate(["1950", "2030", "2001"])])
+    assert not is_year_row(cells[:1])
