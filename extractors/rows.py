@@ -81,22 +81,33 @@ def logical_rows(blocks: list[Block], tables: Sequence[TableSpec] = ()) -> list[
             section = _next_section(section, block.text, tables)
             continue
         table_no += 1
-        split = _grid_rows(block) if block.grid else _stream_rows(block)
-        runs = {k: run for run in header_runs([(lab, val) for lab, val, _ in split], tables) for k in range(run.start, run.stop)}
-        years: list[int] = []
-        for k, (labels, values, carried) in enumerate(split):
-            for cell in labels:
-                section = _next_section(section, cell.text)
-            run = runs.get(k)
-            if run is not None and is_year_row(values):  # 信息内容 | 2023 | 2024: years head columns
-                labels, values = labels + [v for v in values if not is_blank(v.text)], []
-            if run is not None and run.table:
-                section = run.table  # the header decides over any title
-            if run is not None and len(run.years) >= 2:
-                years = run.years
-            doubts = [comparison_reason(years)] if years else []
-            rows.append(LogicalRow(labels, values, section, table_no, carried, list(years), doubts))
+        table_rows, section = _table_rows(block, table_no, section, tables)
+        rows += table_rows
     return rows
+
+
+def _table_rows(
+    table: Table, table_no: int, section: str | None, tables: Sequence[TableSpec]
+) -> tuple[list[LogicalRow], str | None]:
+    """One printed table's rows, and the section it leaves open: its header rows name their
+    table over any title; a header of several years flags every row below it."""
+    split = _grid_rows(table) if table.grid else _stream_rows(table)
+    runs = header_runs([(labels, values) for labels, values, _ in split], tables)
+    run_of = {k: run for run in runs for k in range(run.start, run.stop)}
+    years: list[int] = []
+    rows = []
+    for k, (labels, values, carried) in enumerate(split):
+        for cell in labels:
+            section = _next_section(section, cell.text)
+        run = run_of.get(k)
+        if run is not None:
+            if is_year_row(values):  # 信息内容 | 2023 | 2024: the years head columns, they are no values
+                labels, values = labels + [v for v in values if not is_blank(v.text)], []
+            section = run.table or section
+            years = run.years if len(run.years) >= 2 else years
+        doubts = [comparison_reason(years)] if years else []
+        rows.append(LogicalRow(labels, values, section, table_no, carried, list(years), doubts))
+    return rows, section
 
 
 def comparison_years(rows: Sequence[LogicalRow]) -> list[int]:
