@@ -14,6 +14,7 @@ from gongkai.models import Cell, FieldValue, LearnedLabel, RowSpec, TableSpec, T
 
 from .rows import LogicalRow
 from .seen import SeenTable, seen_table
+from .shortlabels import ShortMatch, short_label_match, short_label_names
 from .text import label_key, label_similarity
 from .values import is_blank, parse_value
 
@@ -21,6 +22,7 @@ SKIP_OBSERVED = -0.4
 SKIP_REQUIRED_TEMPLATE_ROW = -0.05
 UNLABELLED_MATCH = 0.3
 PARENT_MATCH = 0.5
+LABELLED = ("label", "short")  # matched by its own printed label, whole or shortened
 
 
 @dataclass
@@ -28,7 +30,7 @@ class RowMatch:
     row: LogicalRow
     spec: RowSpec
     label_confidence: float
-    how: str  # "label", "parent" or "position"
+    how: str  # "label", "short" (a shortened label), "parent" or "position"
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -78,11 +80,22 @@ def with_learned_labels(template: Template, learned: Sequence[LearnedLabel]) -> 
 
 
 def label_score(row: LogicalRow, spec: RowSpec) -> float:
-    """Best similarity of the row's leaf label (alone or joined with the cell before) to the spec."""
-    names = [spec.label, *spec.aliases]
-    return max(
-        (label_similarity(c, n) for c in row.label_candidates() for n in names), default=0.0
-    )
+    """Best similarity of the row's leaf label (alone or joined with the cell before) to the spec.
+
+    The joined text counts only where the leaf adds to it: a group label carried down from
+    above ((六)其他处理 over 1.逾期不补正) matching by itself names the group's row, not this one.
+    """
+    texts = [c.text for c in row.labels]
+    if not texts:
+        return 0.0
+    best = 0.0
+    for name in [spec.label, *spec.aliases]:
+        best = max(best, label_similarity(texts[-1], name))
+        if len(texts) >= 2:
+            joined = label_similarity(texts[-2] + texts[-1], name)
+            if joined > label_similarity(texts[-2], name):
+                best = max(best, joined)
+    return best
 
 
 def _parent_score(row: LogicalRow, spec: RowSpec, specs: list[RowSpec]) -> float:
@@ -103,13 +116,17 @@ def _has_label(row: LogicalRow) -> bool:
     return bool(row.labels) and any(label_key(c.text) for c in row.labels[len(row.carried) :])
 
 
-def _match_score(row: LogicalRow, spec: RowSpec, specs: list[RowSpec], minimum: float) -> tuple[float, str, float]:
+def _match_score(
+    row: LogicalRow, spec: RowSpec, specs: list[RowSpec], minimum: float, short: ShortMatch | None
+) -> tuple[float, str, float]:
     """(alignment score, how, label confidence); score None-like (-inf) when not allowed."""
     if not _has_label(row):
         return UNLABELLED_MATCH, "position", 0.0
     similarity = label_score(row, spec)
     if similarity >= minimum:
         return 1.0 + similarity, "label", similarity
+    if short is not None and short.row_id == spec.id:
+        return 1.0 + short.score, "short", short.score
     if _parent_score(row, spec, specs) >= 0.9:
         return PARENT_MATCH, "parent", 0.0
     return float("-inf"), "", 0.0
@@ -118,6 +135,8 @@ def _match_score(row: LogicalRow, spec: RowSpec, specs: list[RowSpec], minimum: 
 def align(rows: list[LogicalRow], specs: list[RowSpec]) -> list[RowMatch]:
     """Monotone alignment of observed rows to template rows maximising label agreement."""
     minimum = load_thresholds().label_match_min
+    names = short_label_names(specs)
+    shorts = [short_label_match(r.leaf or "", names) if _has_label(r) else None for r in rows]
     n, m = len(rows), len(specs)
     neg = float("-inf")
     best = [[neg] * (m + 1) for _ in range(n + 1)]
@@ -134,7 +153,7 @@ def align(rows: list[LogicalRow], specs: list[RowSpec]) -> list[RowMatch]:
             if i < n:  # observed row left unmapped
                 _relax(best, back, i + 1, j, here + SKIP_OBSERVED, (i, j, "skip_o", 0.0))
             if i < n and j < m:
-                score, how, confidence = _match_score(rows[i], specs[j], specs, minimum)
+                score, how, confidence = _match_score(rows[i], specs[j], specs, minimum, shorts[i])
                 if score != neg:
                     _relax(best, back, i + 1, j + 1, here + score, (i, j, how, confidence))
     return _trace(back, rows, specs, n, m)
@@ -152,7 +171,10 @@ def _trace(back: list, rows: list[LogicalRow], specs: list[RowSpec], n: int, m: 
     while (i, j) != (0, 0):
         pi, pj, how, confidence = back[i][j]
         if how not in ("skip_t", "skip_o"):
-            matches.append(RowMatch(rows[pi], specs[pj], confidence, how))
+            match = RowMatch(rows[pi], specs[pj], confidence, how)
+            if how == "short":
+                match.notes.append(f"shortened label {rows[pi].leaf!r} read as {specs[pj].label!r}")
+            matches.append(match)
         i, j = pi, pj
     matches.reverse()
     _score_inferred(matches, specs)
@@ -166,10 +188,10 @@ def _score_inferred(matches: list[RowMatch], specs: list[RowSpec]) -> None:
     exactly as many observed rows as required template rows, so no other order fits.
     """
     index = {id(s): k for k, s in enumerate(specs)}
-    anchors = [k for k, mt in enumerate(matches) if mt.how == "label"]
+    anchors = [k for k, mt in enumerate(matches) if mt.how in LABELLED]
     inferred = load_thresholds().label_inferred
     for k, match in enumerate(matches):
-        if match.how == "label":
+        if match.how in LABELLED:
             continue
         before = max((a for a in anchors if a < k), default=None)
         after = min((a for a in anchors if a > k), default=None)
@@ -195,8 +217,13 @@ def _map_rows_layout(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     observed = [r for r in rows if r.values and (r.has_value() or _labelled_data_row(spec, r))]
     matches = align(observed, spec.rows)
     matched_rows = {id(mt.row): mt.spec.id for mt in matches}
-    fields = [f for mt in matches for f in _row_fields(spec, mt)]
-    unmapped = [u for r in observed if id(r) not in matched_rows for u in _unmapped(spec, r)]
+    fields: list[FieldValue] = []
+    unmapped: list[UnmappedCell] = []
+    for mt in matches:
+        row_fields, extra = _row_fields(spec, mt)
+        fields += row_fields
+        unmapped += [_unmapped_cell(spec, mt.row, c) for c in extra if not is_blank(c.text)]
+    unmapped += [u for r in observed if id(r) not in matched_rows for u in _unmapped(spec, r)]
     seen = seen_table(rows, [(r, matched_rows.get(id(r))) for r in observed])
     return TableMapping(fields, unmapped, {spec.id: seen})
 
@@ -207,24 +234,28 @@ def _labelled_data_row(spec: TableSpec, row: LogicalRow) -> bool:
     return _has_label(row) and any(label_score(row, s) >= max(minimum, 0.8) for s in spec.rows)
 
 
-def _row_fields(spec: TableSpec, match: RowMatch) -> list[FieldValue]:
+def _row_fields(spec: TableSpec, match: RowMatch) -> tuple[list[FieldValue], list[Cell]]:
+    """The row's fields, and the printed cells beyond the form's columns (kept as unmapped)."""
     columns = spec.column_ids(match.spec)
-    cells, count_reason = fit_values(match.row.values, len(columns))
-    reasons = list(match.reasons) + ([count_reason] if count_reason else [])
-    row_label = match.row.leaf if match.how == "label" else match.spec.label
-    return [
+    cells, count_reason, extra = fit_values(match.row.values, len(columns))
+    reasons = list(match.reasons) + match.row.doubts + ([count_reason] if count_reason else [])
+    row_label = match.row.leaf if match.how in LABELLED else match.spec.label
+    fields = [
         make_field(spec, match.spec, column, cell, match.label_confidence, reasons, row_label, match.notes)
         for column, cell in zip(columns, cells)
         if cell is not None
     ]
+    return (_unpicked(fields) if extra or match.row.years else fields), extra
 
 
-def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], str | None]:
-    """The row's value cells trimmed to the template's column count.
+def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], str | None, list[Cell]]:
+    """The row's value cells trimmed to the template's column count, the reason if they do not fit,
+    and the cells beyond the count.
 
     Blank cells beyond the count are layout (a label's merged column, a trailing
-    border cell): trailing ones go first, then leading ones. A row still too long
-    or too short is mapped left to right and flagged.
+    border cell): trailing ones go first, then leading ones. A row still too short is
+    mapped left to right and flagged; a row still too long prints more values than the
+    form has columns (two years side by side, a misread rule): no column is picked.
     """
     cells = list(values)
     while len(cells) > expected and cells and is_blank(cells[-1].text):
@@ -232,10 +263,24 @@ def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], st
     while len(cells) > expected and cells and is_blank(cells[0].text):
         cells.pop(0)
     if len(cells) == expected:
-        return list(cells), None
+        return list(cells), None, []
+    if len(cells) > expected:
+        printed = " | ".join(c.text.strip() or "·" for c in cells)
+        reason = (f"row has {len(cells)} value cells where the form has {expected} ({printed}): "
+                  "which are this report's is not known, so no column is picked")
+        return list(cells[:expected]), reason, cells[expected:]
     reason = f"row has {len(cells)} value cells where the form has {expected}"
-    padded: list[Cell | None] = list(cells[:expected]) + [None] * (expected - len(cells))
-    return padded, reason
+    padded: list[Cell | None] = list(cells) + [None] * (expected - len(cells))
+    return padded, reason, []
+
+
+def _unpicked(fields: list[FieldValue]) -> list[FieldValue]:
+    """Fields of a row with more values than columns, or under a header of several years:
+    raw kept, no value taken from a guessed column."""
+    for field in fields:
+        field.value = None
+        field.confidence = 0.0
+    return fields
 
 
 def make_field(
@@ -267,23 +312,24 @@ def make_field(
 
 
 def _unmapped(spec: TableSpec, row: LogicalRow) -> list[UnmappedCell]:
-    return [
-        UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=c.text, page=c.page, bbox=c.bbox)
-        for c in row.values
-        if not is_blank(c.text)
-    ]
+    return [_unmapped_cell(spec, row, c) for c in row.values if not is_blank(c.text)]
+
+
+def _unmapped_cell(spec: TableSpec, row: LogicalRow, cell: Cell) -> UnmappedCell:
+    return UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=cell.text, page=cell.page, bbox=cell.bbox)
 
 
 def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     """表四: every value in one printed row, groups of columns side by side."""
     values = [c for r in rows for c in r.values]
     expected = len(spec.rows) * len(spec.columns)
-    cells, count_reason = fit_values(values, expected)
+    cells, count_reason, extra = fit_values(values, expected)
     if count_reason:
         per_row = _map_rows_layout(spec, rows)
         if per_row.fields:  # printed transposed: one row per group
             return per_row
-    reasons = [count_reason] if count_reason else []
+    reasons = list(dict.fromkeys(d for r in rows if r.values for d in r.doubts))
+    reasons += [count_reason] if count_reason else []
     fields = []
     for k, cell in enumerate(cells):
         if cell is None:
@@ -292,7 +338,10 @@ def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
         column = spec.columns[k % len(spec.columns)].id
         confidence = 0.6 if count_reason else 1.0
         fields.append(make_field(spec, row, column, cell, confidence, reasons, row.label))
-    return TableMapping(fields, [], {spec.id: seen_table(rows, [])})  # one printed row: no row order to keep
+    unmapped = [UnmappedCell(table=spec.id, row_label=None, col_label=None, raw=c.text, page=c.page, bbox=c.bbox)
+                for c in extra if not is_blank(c.text)]
+    fields = _unpicked(fields) if extra or any(r.years for r in rows if r.values) else fields
+    return TableMapping(fields, unmapped, {spec.id: seen_table(rows, [])})  # one printed row: no row order to keep
 
 
 def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
@@ -300,12 +349,13 @@ def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     units = set(load_patterns()["units"])
     indicator_rows = [_without_unit(r, units) for r in rows if r.values and _has_label(r)]
     indicator_rows = [r for r in indicator_rows if r.labels]
-    matches = [mt for mt in align(indicator_rows, spec.rows) if mt.how == "label"]
+    matches = [mt for mt in align(indicator_rows, spec.rows) if mt.how in LABELLED]
     matched = {id(mt.row): mt.spec.id for mt in matches}
     fields = []
     for mt in matches:
         cell = mt.row.values[0]
-        fields.append(make_field(spec, mt.spec, None, cell, mt.label_confidence, [], mt.row.leaf))
+        field = make_field(spec, mt.spec, None, cell, mt.label_confidence, list(mt.row.doubts), mt.row.leaf, mt.notes)
+        fields += _unpicked([field]) if mt.row.years else [field]
     unmapped = [u for r in indicator_rows if id(r) not in matched for u in _unmapped(spec, r)[:1]]
     seen = seen_table(rows, [(r, matched.get(id(r))) for r in indicator_rows])
     return TableMapping(fields, unmapped, {spec.id: seen})
@@ -313,7 +363,7 @@ def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
 
 def _without_unit(row: LogicalRow, units: set[str]) -> LogicalRow:
     labels = [c for c in row.labels if c.text.replace(" ", "") not in units]
-    return LogicalRow(labels, row.values, row.section, row.table_no, row.carried)
+    return LogicalRow(labels, row.values, row.section, row.table_no, row.carried, row.years, row.doubts)
 
 
 _MAPPERS = {"rows": _map_rows_layout, "single_row": _map_single_row, "indicator": _map_indicator}

@@ -23,7 +23,7 @@ from .readers import read_document
 from .readers.base import ReaderError
 from .routing import route_fields
 from .scan.crops import page_pngs, review_crops
-from .rows import logical_rows
+from .rows import comparison_years, logical_rows
 from .segment import Segment, split_reports
 
 log = logging.getLogger(__name__)
@@ -74,10 +74,15 @@ def extract_report(segment: Segment, learned: Sequence[LearnedLabel] = ()) -> Re
         kind="not-a-report",
         title=title.group(0) if title else None,
     )
-    mapping = map_template(template, logical_rows(segment.blocks), learned) if template else None
+    rows = logical_rows(segment.blocks, template.tables) if template else []
+    mapping = map_template(template, rows, learned) if template else None
     if mapping is not None:
         report.fields, report.unmapped = mapping.fields, mapping.unmapped
     report.kind = detect_kind(segment, len(report.fields), sum(f.value is not None for f in report.fields))
+    compared = comparison_years(rows)
+    if compared and report.fields:  # template tables, but each printed for several years
+        report.kind = "not-a-report"
+        report.kind_reason = comparison_note(compared)
     if report.kind != "tabular" or template is None or mapping is None:
         report.template, report.fields, report.unmapped = None, [], []
         return report
@@ -100,6 +105,11 @@ def _suggested_and_complete(template: Template, found: list[FieldValue], mapping
     suggest_blanks(template, everything)
     order = {field_id: k for k, field_id in enumerate(template.field_ids())}
     return sorted(everything, key=lambda f: order.get(f.id, len(order)))
+
+
+def comparison_note(years: list[int]) -> str:
+    shown = ", ".join(str(y) for y in years)
+    return f"a comparison, not a report: every template table prints several years side by side ({shown})"
 
 
 def unify_agency_names(reports: list[Report]) -> None:

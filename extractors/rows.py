@@ -2,18 +2,21 @@
 
 A logical row is the label cells of one printed row (including a parent label that
 spans down from above, such as 三、本年度办理结果) and the cells after the last label,
-which hold the values. Section titles, in the narrative or inside a table, say which
-template table (active, requests, appeals, legacy) the rows belong to.
+which hold the values. Which template table (active, requests, appeals, legacy) the rows
+belong to is said first by the table's own header rows (extractors/headers.py), then by
+section titles in the narrative or inside a table.
 """
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gongkai.config import load_patterns
-from gongkai.models import Block, Cell, Table, TextBlock
+from gongkai.models import Block, Cell, Table, TableSpec, TextBlock
 
+from .headers import comparison_reason, header_runs, is_year_row, title_table
 from .text import label_key
 from .values import is_blank, is_value_text
 
@@ -25,6 +28,10 @@ class LogicalRow:
     section: str | None
     table_no: int
     carried: list[Cell] = field(default_factory=list, repr=False)
+    years: list[int] = field(default_factory=list)
+    """the years its table's header prints side by side (a comparison), empty for one report"""
+    doubts: list[str] = field(default_factory=list)
+    """reasons that send every field of the row to review"""
 
     @property
     def leaf(self) -> str | None:
@@ -44,15 +51,15 @@ class LogicalRow:
         return any(not is_blank(c.text) for c in self.values)
 
 
-def section_of(text: str) -> str | None:
-    """The template table a title or header text starts, if any."""
+def section_of(text: str, tables: Sequence[TableSpec] = ()) -> str | None:
+    """The template table a title or header text starts, if any; `tables` also match misprinted titles."""
     key = label_key(text)
     if not key or len(key) > 60:
         return None
     for section, patterns in load_patterns()["sections"].items():
         if any(re.search(p, key) for p in patterns):
             return section
-    return None
+    return title_table(text, tables) if tables else None
 
 
 def ends_section(text: str) -> bool:
@@ -60,26 +67,63 @@ def ends_section(text: str) -> bool:
     return any(re.search(p, key) for p in load_patterns()["section_end"])
 
 
-def logical_rows(blocks: list[Block]) -> list[LogicalRow]:
-    """Every table row of the blocks, in order, with the section it falls in."""
+def logical_rows(blocks: list[Block], tables: Sequence[TableSpec] = ()) -> list[LogicalRow]:
+    """Every table row of the blocks, in order, with the section it falls in.
+
+    `tables`: the template's tables, whose header cues name a printed table and whose
+    titles name a misprinted heading; without them only section titles do.
+    """
     rows: list[LogicalRow] = []
     section: str | None = None
     table_no = 0
     for block in blocks:
         if isinstance(block, TextBlock):
-            section = _next_section(section, block.text)
+            section = _next_section(section, block.text, tables)
             continue
         table_no += 1
-        split = _grid_rows(block) if block.grid else _stream_rows(block)
-        for labels, values, carried in split:
-            for cell in labels:
-                section = _next_section(section, cell.text)
-            rows.append(LogicalRow(labels, values, section, table_no, carried))
+        table_rows, section = _table_rows(block, table_no, section, tables)
+        rows += table_rows
     return rows
 
 
-def _next_section(current: str | None, text: str) -> str | None:
-    found = section_of(text)
+def _table_rows(
+    table: Table, table_no: int, section: str | None, tables: Sequence[TableSpec]
+) -> tuple[list[LogicalRow], str | None]:
+    """One printed table's rows, and the section it leaves open: its header rows name their
+    table over any title; a header of several years flags every row below it."""
+    split = _grid_rows(table) if table.grid else _stream_rows(table)
+    runs = header_runs([(labels, values) for labels, values, _ in split], tables)
+    run_of = {k: run for run in runs for k in range(run.start, run.stop)}
+    years: list[int] = []
+    rows = []
+    for k, (labels, values, carried) in enumerate(split):
+        for cell in labels:
+            section = _next_section(section, cell.text)
+        run = run_of.get(k)
+        if run is not None:
+            if is_year_row(values):  # 信息内容 | 2023 | 2024: the years head columns, they are no values
+                labels, values = labels + [v for v in values if not is_blank(v.text)], []
+            section = run.table or section
+            years = run.years if len(run.years) >= 2 else years
+        doubts = [comparison_reason(years)] if years else []
+        rows.append(LogicalRow(labels, values, section, table_no, carried, list(years), doubts))
+    return rows, section
+
+
+def comparison_years(rows: Sequence[LogicalRow]) -> list[int]:
+    """The years a comparison sets side by side: every table holding template values heads two years.
+
+    Empty for a report, or where only some tables print two years (those rows are flagged).
+    """
+    with_values = {r.table_no for r in rows if r.section and r.has_value()}
+    paired = {r.table_no for r in rows if r.years}
+    if not with_values or not with_values <= paired:
+        return []
+    return sorted({y for r in rows for y in r.years})
+
+
+def _next_section(current: str | None, text: str, tables: Sequence[TableSpec] = ()) -> str | None:
+    found = section_of(text, tables)
     if found:
         return found
     return None if ends_section(text) else current

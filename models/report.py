@@ -69,6 +69,9 @@ class Report(BaseModel):
     year: int | None = None
     template: TemplateId | None = None
     kind: ReportKind
+    kind_reason: str | None = Field(
+        default=None, description="why a document with template tables is not a report (a comparison of two years)"
+    )
     title: str | None = None
     fields: list[FieldValue] = Field(default_factory=list)
     unmapped: list[UnmappedCell] = Field(default_factory=list)

@@ -43,6 +43,11 @@ class TableSpec(BaseModel):
     id: Literal["active", "requests", "appeals", "legacy"]
     title: str
     title_aliases: list[str] = Field(default_factory=list)
+    header_cues: list[str] = Field(
+        default_factory=list,
+        description="texts a printed header of this table holds besides its column labels "
+        "(行政复议, 申请人情况, 信息内容): a table's header names its table (extractors/headers.py)",
+    )
     columns: list[ColumnSpec] = Field(default_factory=list)
     rows: list[RowSpec]
     layout: Literal["rows", "single_row", "indicator"] = Field(
@@ -56,6 +61,13 @@ class TableSpec(BaseModel):
     column_types: dict[str, ValueType] = Field(
         default_factory=dict, description="value type by column id, where it is not the row's"
     )
+
+    def header_cue_texts(self) -> list[str]:
+        """What a printed header of this table holds: its cues, column labels and their parents."""
+        texts = [*self.header_cues, *self.column_labels.values()]
+        for column in self.columns:
+            texts += [column.label, *column.aliases] + ([column.parent] if column.parent else [])
+        return list(dict.fromkeys(texts))
 
     def row(self, row_id: str) -> RowSpec:
         return next(r for r in self.rows if r.id == row_id)
@@ -122,6 +134,10 @@ class Thresholds(BaseModel):
     label_inferred: float = Field(ge=0, le=1)
     checks_pass_bonus: float = Field(ge=0, le=1)
     source_confidence: dict[str, float]
+    header_cues_min: int = Field(default=2, ge=1, description="distinct header cues that name a table")
+    section_title_min: float = Field(default=0.8, ge=0, le=1, description="a misprinted table title still names it")
+    short_label_min: float = Field(default=0.8, ge=0, le=1, description="share of a short label found in order")
+    short_label_min_chars: int = Field(default=3, ge=1, description="shorter labels are never read as abbreviations")
 
 
 class LearnedLabel(BaseModel):
