@@ -596,7 +596,7 @@ def _insert_document(
 
 
 def _insert_report(conn: Connection, document_id: int, ordinal: int, report: Report, media_type: str) -> int:
-    row = report.model_dump(include={"agency", "agency_key", "year", "template", "kind", "title"})
+    row = report.model_dump(include={"agency", "agency_key", "year", "template", "kind", "kind_reason", "title"})
     kind = enqueue.source_kind(media_type, (f.source for f in report.fields))
     stmt = sa.insert(reports).returning(reports.c.id)
     return conn.execute(
@@ -766,6 +766,7 @@ def _report_model(r: RowMapping, children: _Children) -> Report:
         year=r["year"],
         template=r["template"],
         kind=r["kind"],
+        kind_reason=r["kind_reason"],
         title=r["title"],
         fields=children.fields.get(r["id"], []),
         unmapped=children.unmapped.get(r["id"], []),

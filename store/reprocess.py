@@ -66,7 +66,7 @@ def reprocess_document(conn: Connection, document_id: int, result: ExtractionRes
 
 
 def _update_report(conn: Connection, report_id: int, report: Report, media_type: str) -> None:
-    values = report.model_dump(include={"agency", "agency_key", "year", "template", "kind", "title"})
+    values = report.model_dump(include={"agency", "agency_key", "year", "template", "kind", "kind_reason", "title"})
     values["source_kind"] = enqueue.source_kind(media_type, (x.source for x in report.fields))
     conn.execute(sa.update(reports).where(reports.c.id == report_id).values(**values))
 

@@ -60,6 +60,7 @@ reports = sa.Table(
     sa.Column("template", sa.String(32)),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("title", sa.Text),
+    sa.Column("kind_reason", sa.Text),  # why a document is not a report (a comparison of years, …)
     # scan | born-digital | web | text: from the media type and the fields' sources (queue filter)
     sa.Column("source_kind", sa.String(16), nullable=False, server_default="born-digital"),
     sa.UniqueConstraint("document_id", "ordinal"),

@@ -1,4 +1,5 @@
-"""reports.agency_key: one key for one agency however its name is printed.
+"""reports.agency_key: one key for one agency however its name is printed; reports.kind_reason:
+why a document is not a report (a comparison of several years, …).
 
 Revision ID: 0005
 Revises: 0004
@@ -22,9 +23,11 @@ def upgrade() -> None:
     with op.batch_alter_table("reports") as batch:
         batch.add_column(sa.Column("agency_key", sa.Text, nullable=True))
         batch.create_index("ix_reports_agency_key", ["agency_key"])
+        batch.add_column(sa.Column("kind_reason", sa.Text, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("reports") as batch:
+        batch.drop_column("kind_reason")
         batch.drop_index("ix_reports_agency_key")
         batch.drop_column("agency_key")
