@@ -27,7 +27,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reports") as batch:
-        batch.drop_column("kind_reason")
-        batch.drop_index("ix_reports_agency_key")
-        batch.drop_column("agency_key")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35): a batch rebuild would drop `reports`,
+    # and with foreign keys on, that deletes every stored field through the cascade.
+    op.drop_index("ix_reports_agency_key", table_name="reports")
+    op.drop_column("reports", "kind_reason")
+    op.drop_column("reports", "agency_key")
