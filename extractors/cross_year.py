@@ -76,15 +76,21 @@ def cross_year_rules() -> tuple[CrossYearRule, ...]:
     """config/cross_year.yaml's rules, one per `for_each` key."""
     rules: list[CrossYearRule] = []
     for raw in load_cross_year_rules():
+        severity = raw.get("severity", "error")
+        if severity not in ("error", "warning"):
+            raise ValueError(f"cross_year.yaml: rule {raw['id']}: severity must be error or warning, not {severity}")
         ((name, keys),) = raw.get("for_each", {"_": {"": ""}}).items()
         for key, shown in keys.items():
-            def term(spec: Mapping, side: Side | None = None, key: str = key, shown: str = shown) -> Term:
-                label = f"{spec['label']} ({shown})" if shown else spec["label"]
-                return Term(side or spec["side"], spec["field"].replace("{" + name + "}", key), label,
-                            int(spec.get("sign", 1)))
-            rules.append(CrossYearRule(raw["id"], raw.get("severity", "error"), term(raw["later"], "later"),
-                                       tuple(term(t) for t in raw["equals"])))
+            expand = {"name": name, "key": key, "shown": shown}
+            rules.append(CrossYearRule(raw["id"], severity, _term(raw["later"], expand, "later"),
+                                       tuple(_term(t, expand) for t in raw["equals"])))
     return tuple(rules)
+
+
+def _term(spec: Mapping, expand: Mapping[str, str], side: Side | None = None) -> Term:
+    label = f"{spec['label']} ({expand['shown']})" if expand["shown"] else spec["label"]
+    field_id = spec["field"].replace("{" + expand["name"] + "}", expand["key"])
+    return Term(side or spec["side"], field_id, label, int(spec.get("sign", 1)))
 
 
 def evaluate_cross_year(

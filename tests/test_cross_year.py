@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gongkai.config import load_template
 from gongkai.extractors.cross_year import YearValues, cross_year_rules, evaluate_cross_year
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import CheckResult, ExtractionResult, FieldValue, Report, SourceInfo
@@ -40,6 +41,21 @@ def test_a_blank_or_absent_side_is_not_evaluated() -> None:
 def test_only_consecutive_years_are_compared() -> None:
     earlier = YearValues(2019, {"requests.carried_forward.total": 1})
     assert evaluate_cross_year(earlier, YearValues(2021, {"requests.carried_over.total": 0})) == []
+
+
+def test_templates_meet_through_the_field_ids_they_share() -> None:
+    ids = {t: set(load_template(t).field_ids()) for t in ("gov-2019", "gov-2021", "legacy-stat")}
+
+    def rules_between(earlier: str, later: str) -> list[str]:
+        outcomes = evaluate_cross_year(YearValues(2020, dict.fromkeys(ids[earlier], 1)),
+                                       YearValues(2021, dict.fromkeys(ids[later], 1)))
+        for o in outcomes:
+            assert set(o.earlier_fields) <= ids[earlier] and set(o.later_fields) <= ids[later]
+        return [o.check.rule for o in outcomes]
+
+    assert rules_between("gov-2019", "gov-2021") == ["cross_year.carried_over"] * 7  # 2019 prints no 现行有效件数
+    assert rules_between("gov-2021", "gov-2021").count("cross_year.in_force") == 2
+    assert rules_between("legacy-stat", "gov-2019") == []  # the 统计表 shares no field with the form
 
 
 def test_in_force_is_a_warning_with_both_years_in_its_detail() -> None:
