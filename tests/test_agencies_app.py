@@ -15,7 +15,7 @@ from gongkai.models import ExtractionResult, FieldValue, Report, SourceInfo
 from gongkai.review.service import ReviewService
 from gongkai.store import OperationalStore
 
-from review_app import add_users, serve
+from review_app import PASSWORDS, add_users, serve
 from test_review_web import login, session_csrf
 
 SCRIPT_NAME = "<script>alert(1)</script>卫生健康局"
@@ -95,5 +95,28 @@ def test_admin_page_lists_agencies_escaped_and_merges(tmp_path: Path) -> None:
             assert bad.status_code == 422 and "not merged" in bad.text
             with httpx.Client(base_url=base, timeout=30) as anonymous:
                 assert anonymous.get("/api/agencies").status_code == 401
+    finally:
+        service.close()
+
+
+def test_item_page_shows_the_other_years_value(tmp_path: Path) -> None:
+    """聊城 2020 prints 结转下年度 1, 2021 prints 上年结转 0: the 2021 cell's page says what 2020 printed."""
+    from review_app import make_store as extract_into_store
+
+    from gongkai.models.review import QueueFilter
+    from samples import ROOT
+
+    rendered = ROOT / "samples" / "rendered"
+    url, analytics = extract_into_store(tmp_path, [rendered / f"000_liaocheng_wjw_{y}.html" for y in (2020, 2021)])
+    service = ReviewService(url, analytics)
+    add_users(service)
+    try:
+        rita_user = service.authenticate("rita", PASSWORDS["rita"])
+        item = next(i for i in service.queue(rita_user, QueueFilter(), limit=1000)
+                    if i.field_id == "requests.carried_over.total" and i.year == 2021)
+        with serve(service) as base:
+            page = login(base, "rita").get(f"/items/{item.id}").text
+        assert '<dt>Other year</dt><dd class="other-year">2020 report: 结转下年度 = 1</dd>' in page
+        assert "cross_year.carried_over" in page
     finally:
         service.close()
