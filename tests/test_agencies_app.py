@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import duckdb
 import httpx
 from typer.testing import CliRunner
 
@@ -64,6 +65,9 @@ def test_cli_lists_and_merges(tmp_path: Path) -> None:
         later = next(r for r in store.iter_reports() if r.year == 2022 and r.agency_key == "洪泽区人民政府")
         checks = store.load_result(later.sha256).reports[0].checks
     assert [(c.rule, c.ok) for c in checks] == [("cross_year.carried_over", False)]
+    with duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True) as con:  # analytics rebuilt with the key
+        keys = dict(con.execute("select agency, agency_key from reports").fetchall())
+    assert keys["洪泽县人民政府"] == keys["淮安市洪泽区人民政府"] == "洪泽区人民政府"
 
 
 def test_admin_page_lists_agencies_escaped_and_merges(tmp_path: Path) -> None:
