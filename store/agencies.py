@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from gongkai.extractors.agency import agency_region
@@ -47,13 +49,19 @@ def spelling_key(conn: Connection, spelling: str) -> str | None:
 
 
 def _record_spelling(conn: Connection, spelling: str, proposed: str) -> str:
+    """A new spelling takes the matcher's key; two processes storing it at once (PostgreSQL)
+    both end with the one that was written first."""
     key = _current_key(conn, proposed)
-    if conn.execute(sa.select(a.id).where(a.key == key)).first() is None:
-        conn.execute(sa.insert(agencies).values(key=key, name=spelling, region=agency_region(spelling),
-                                                created_at=utc_now()))
-    conn.execute(sa.insert(agency_spellings).values(spelling=spelling, agency_key=key, source="matcher",
-                                                    created_at=utc_now()))
-    return key
+    _insert_new(conn, agencies, "key", key=key, name=spelling, region=agency_region(spelling), created_at=utc_now())
+    _insert_new(conn, agency_spellings, "spelling", spelling=spelling, agency_key=key, source="matcher",
+                created_at=utc_now())
+    return spelling_key(conn, spelling) or key
+
+
+def _insert_new(conn: Connection, table: sa.Table, unique: str, **values: object) -> None:
+    """INSERT … ON CONFLICT (unique) DO NOTHING, in the store's dialect."""
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    conn.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=[unique]))
 
 
 def _current_key(conn: Connection, key: str) -> str:
