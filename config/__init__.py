@@ -51,3 +51,9 @@ def load_patterns() -> dict[str, Any]:
 @cache
 def load_ocr_settings() -> dict[str, Any]:
     return _yaml("ocr.yaml")
+
+
+@cache
+def load_cross_year_rules() -> list[dict[str, Any]]:
+    """config/cross_year.yaml's rules as written (extractors/cross_year.py expands them)."""
+    return list(_yaml("cross_year.yaml")["cross_year"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 
 from gongkai.config import load_patterns, load_templates
 from gongkai.models import Table, Template, TextBlock
@@ -38,7 +39,8 @@ def detect_year(segment: Segment) -> int | None:
     return int(Counter(found).most_common(1)[0][0]) if found else None
 
 
-def detect_agency(segment: Segment) -> str | None:
+def detect_agency(segment: Segment, metadata: Mapping[str, str] | None = None) -> str | None:
+    """The agency from the title, then the sentences, the sign-off and the page's metadata."""
     match = report_title(segment)
     candidates = []
     if match:
@@ -49,6 +51,7 @@ def detect_agency(segment: Segment) -> str | None:
     for pattern in load_patterns()["agency_in_text"]:
         candidates += [m["agency"] for m in re.finditer(pattern, text)]
     candidates.append(_sign_off(segment))
+    candidates += [(metadata or {}).get(name) for name in load_patterns()["agency_metadata"]]
     for candidate in candidates:
         agency = clean_agency(candidate or "")
         if agency:
@@ -66,7 +69,10 @@ def clean_agency(text: str) -> str | None:
     text = text.strip("（）()")
     if not 3 <= len(text) <= 30:
         return None
-    return text if text.endswith(tuple(patterns["agency_suffixes"])) else None
+    if text.endswith(tuple(patterns["agency_suffixes"])):
+        return text
+    region = next((s for s in patterns["agency_region_suffixes"] if text.endswith(s)), None)
+    return text if region is not None and len(text) - len(region) >= 2 else None
 
 
 def _previous_block(segment: Segment, title_text: str) -> str | None:

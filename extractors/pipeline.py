@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gongkai import __version__
@@ -50,7 +50,7 @@ def extract_file(path: Path, learned: Sequence[LearnedLabel] = ()) -> Extraction
 
 def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -> ExtractionResult:
     segments = split_reports(document.blocks)
-    reports = [extract_report(s, learned) for s in segments]
+    reports = [extract_report(s, learned, document.metadata) for s in segments]
     unify_agency_names(reports)
     for report in reports:
         report.agency_key = agency_key(report.agency)
@@ -63,12 +63,14 @@ def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -
     return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION)
 
 
-def extract_report(segment: Segment, learned: Sequence[LearnedLabel] = ()) -> Report:
+def extract_report(
+    segment: Segment, learned: Sequence[LearnedLabel] = (), metadata: Mapping[str, str] | None = None
+) -> Report:
     year = detect_year(segment)
     template = detect_template(segment, year)
     title = report_title(segment)
     report = Report(
-        agency=detect_agency(segment),
+        agency=detect_agency(segment, metadata),
         year=year,
         template=template.id if template else None,
         kind="not-a-report",
@@ -113,16 +115,14 @@ def comparison_note(years: list[int]) -> str:
 
 
 def unify_agency_names(reports: list[Report]) -> None:
-    """One page naming its agency by short and full form (…委 / …委员会) gets the full form."""
+    """One page naming its agency two ways (…委 / …委员会, with and without its city) prints
+    the longest of the names that share its key (extractors/agency.py folds the spellings)."""
     names = {r.agency for r in reports if r.agency}
     for report in reports:
-        full = [n for n in names if report.agency and n != report.agency and _abbreviates(report.agency, n)]
-        if full:
-            report.agency = max(full, key=len)
-
-
-def _abbreviates(short: str, full: str) -> bool:
-    return short.endswith("委") and full == short + "员会"
+        key = agency_key(report.agency)
+        same = [n for n in names if key is not None and agency_key(n) == key]
+        if same:
+            report.agency = max(same, key=lambda n: (len(n), n))
 
 
 def _failed(source, stage: str, kind: str, message: str) -> ExtractionResult:  # noqa: ANN001

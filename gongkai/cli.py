@@ -157,6 +157,8 @@ review_app = typer.Typer(help="The reviewers' web app and its queue.", no_args_i
 users_app = typer.Typer(help="Reviewer and admin accounts.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
 app.add_typer(users_app, name="users")
+agencies_app = typer.Typer(help="Agencies: one key per agency, every spelling seen; join two keys.", no_args_is_help=True)
+app.add_typer(agencies_app, name="agencies")
 
 
 @contextmanager
@@ -246,6 +248,34 @@ def users_token(
     """Print a new API token for NAME (shown once; use it as `Authorization: Bearer <token>`)."""
     with review_service(store) as service:
         typer.echo(service.issue_token(None, name))
+
+
+@agencies_app.command("list")
+def agencies_list(
+    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+) -> None:
+    """Stored agencies, one a line: key, name, region, reports, years, spellings (merged: -> key)."""
+    with review_service(store) as service:
+        found = service.agencies(None)
+    for ag in found:
+        merged = f"\t-> {ag.merged_into}" if ag.merged_into else ""
+        years = ",".join(map(str, ag.years))
+        typer.echo(f"{ag.key}\t{ag.name}\t{ag.region or '-'}\t{ag.reports}\t{years or '-'}\t{'; '.join(ag.spellings)}{merged}")
+    typer.echo(f"{len(found)} agenc{'y' if len(found) == 1 else 'ies'}", err=True)
+
+
+@agencies_app.command("merge")
+def agencies_merge(
+    key: Annotated[str, typer.Argument(help="the key to keep")],
+    other: Annotated[str, typer.Argument(help="the key whose reports take KEY")],
+    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file, rebuilt after the merge")] = None,
+) -> None:
+    """Join OTHER into KEY (audited; later reports spelled like OTHER get KEY; the cross-year
+    rules of the joined years run)."""
+    with review_service(store, analytics or default_analytics()) as service:
+        moved = service.merge_agencies(None, key, other)
+    typer.echo(f"merged {other} into {key}: {moved} report(s) moved")
 
 
 def _crawl_config(config: Path | None) -> Path | None:

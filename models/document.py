@@ -99,6 +99,11 @@ class Document(BaseModel):
     pages: list[Page] = Field(default_factory=list)
     blocks: list[Block] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    metadata: dict[str, str] = Field(
+        default_factory=dict,
+        description="what the page says about itself: HTML <meta name=…> content, a crawl's `key: value` "
+        "header lines (e.g. ContentSource, 发布机构); the names kept are config/patterns.yaml page_metadata",
+    )
     _page_images: dict[int, "np.ndarray"] = PrivateAttr(default_factory=dict)
     """Normalised images of OCR'd pages (the space their bboxes are in), kept for review crops."""
 

@@ -21,6 +21,7 @@ AuditAction = Literal[
     "claim", "release", "confirm", "correct", "skip", "map_row", "not_a_row",
     "confirmed_by_rule", "pipeline_changed", "variant_revoked", "user_added", "token_issued",
     "rule_failed", "user_updated", "version_carried", "superseded",
+    "cross_year_failed", "agency_merge",
 ]
 
 
@@ -89,6 +90,11 @@ class ItemDetail(QueueItem):
     table: str | None = None
     row_choices: list[RowChoice] = Field(default_factory=list, description="unmapped rows: where it may belong")
     next_item_id: int | None = Field(default=None, description="the next open item, to preload its crop")
+    other_years: list[str] = Field(
+        default_factory=list,
+        description="what the same agency's other year prints, for a field in a failed cross-year rule "
+        "(\"2020 report: 结转下年度 = 1\")",
+    )
 
 
 class ActionOutcome(BaseModel):

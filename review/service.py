@@ -15,7 +15,9 @@ from gongkai.models.review import (
     ActionOutcome, AuditEntry, ItemDetail, LabelVariant, QueueFilter, QueueGroup, QueueItem, ReportView, Role,
     RowChoice, User,
 )
+from gongkai.models.agency import Agency
 from gongkai.models.report import Value
+from gongkai.store.agencies import AgencyNotFound, AgencyStore
 from gongkai.store.audit import read_audit, utc_now
 from gongkai.store.operational import OperationalStore
 from gongkai.store.review import ReviewReader
@@ -68,6 +70,7 @@ class ReviewService:
         self.reader = ReviewReader(self.store)
         self.writer = ReviewWriter(self.store)
         self.users = UserStore(self.store)
+        self.agency_store = AgencyStore(self.store)
         self.analytics = AnalyticsSync(self.store, Path(analytics_path) if analytics_path else None)
 
     def close(self) -> None:
@@ -224,6 +227,8 @@ class ReviewService:
         with _store_errors():
             saved = self.writer.save_field(item_id, actor.name, value, version, note, plan_recheck)
         self.analytics.refresh(saved.report_id)
+        for neighbour in self.agency_store.neighbours(saved.report_id):  # cross-year rules route both years
+            self.analytics.refresh(neighbour)
         return ActionOutcome(item=self.item(actor, item_id), confirmed_by_rule=saved.confirmed_by_rule,
                              report_complete=saved.report_complete)
 
@@ -259,6 +264,25 @@ class ReviewService:
         if revoked is None:
             raise ItemNotFound(f"no label variant {variant_id}")
         return revoked
+
+
+    # -- agencies (admins; None is the CLI operator) -------------------------------------------
+    def agencies(self, actor: User | None, include_merged: bool = True) -> list[Agency]:
+        _require_admin(actor)
+        return self.agency_store.list(include_merged)
+
+    def merge_agencies(self, actor: User | None, key: str, other: str) -> int:
+        """OTHER's reports take KEY, for good (spellings stay mapped); audited; the cross-year
+        rules of the joined years run and analytics is rebuilt. Returns the reports moved."""
+        _require_admin(actor)
+        try:
+            moved = self.agency_store.merge(key, other, actor.name if actor else "operator")
+        except AgencyNotFound as exc:
+            raise ItemNotFound(str(exc)) from exc
+        except ValueError as exc:
+            raise InvalidValue(str(exc)) from exc
+        self.analytics.refresh()
+        return len(moved)
 
 
 def _row_choices(template_id: str | None, table_id: str | None) -> list[RowChoice]:

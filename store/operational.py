@@ -43,6 +43,7 @@ from gongkai.models import (
 )
 
 from . import enqueue
+from .agencies import after_document_stored
 from .audit import aware, utc_now
 from .reprocess import reprocess_document
 from .schema import (  # TABLES and metadata re-exported: tests and migrations/env.py use them here
@@ -226,6 +227,15 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+def head_revision() -> str:
+    """The newest migration: what `migrate()` brings a database to."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
 # ---------------------------------------------------------------------------------------
 # The store
 # ---------------------------------------------------------------------------------------
@@ -289,12 +299,13 @@ class OperationalStore:
             with self._write_transaction() as conn:
                 existing = _existing_document(conn, sha)
                 if existing is None:
-                    return _insert_result(conn, result, path, source_url, "inserted")
+                    return _after_store(conn, _insert_result(conn, result, path, source_url, "inserted"))
                 if _replaceable(conn, existing, result):
                     conn.execute(sa.delete(documents).where(documents.c.id == existing["id"]))
-                    return _insert_result(conn, result, path, source_url, "replaced")
+                    return _after_store(conn, _insert_result(conn, result, path, source_url, "replaced"))
                 if reprocess and result.error is None and existing["error_stage"] is None:
                     counts = reprocess_document(conn, existing["id"], result, path)
+                    after_document_stored(conn, existing["id"])
                     return SaveOutcome(
                         "reprocessed", sha, existing["id"], counts.reports, counts.fields,
                         counts.review_items, conflicts=counts.conflicts, changed=counts.changed,
@@ -528,6 +539,11 @@ def _check_unique_field_ids(result: ExtractionResult) -> None:
             if f.id in seen:
                 raise ValueError(f"report {ordinal} of {result.source.name}: field {f.id} twice")
             seen.add(f.id)
+
+
+def _after_store(conn: Connection, outcome: SaveOutcome) -> SaveOutcome:
+    after_document_stored(conn, outcome.document_id)
+    return outcome
 
 
 def _existing_document(conn: Connection, sha256: str) -> RowMapping | None:

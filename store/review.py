@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from gongkai.extractors.cross_year import other_year_lines
 from gongkai.models import CheckResult
 from gongkai.models.review import (
     ItemDetail, LabelVariant, QueueFilter, QueueGroup, QueueItem, ReportCell, ReportView,
@@ -202,6 +203,7 @@ class ReviewReader:
             detail = _detail(row, now)
             detail.failed_checks = [c for c in _checks(conn, row["report_id"])
                                     if not c.ok and detail.field_id in c.fields]
+            detail.other_years = other_year_lines(detail.reasons)
             detail.next_item_id = conn.execute(
                 sa.select(sa.func.min(q.id)).where(q.id > item_id, available(now), current_version())
             ).scalar_one_or_none()

@@ -19,6 +19,7 @@ from gongkai.models import CheckResult, FieldValue
 from gongkai.models.review import LabelVariant
 
 from .audit import aware, utc_now, write_audit
+from .cross_year import CROSS_YEAR_RULES_LIKE, refresh_around
 from .operational import OperationalStore, _field_model, _restore_number
 from .review import report_complete, variant_model
 from .schema import checks, fields, label_variants, reports, review_queue
@@ -224,8 +225,9 @@ def _apply_recheck(conn: Connection, report_id: int, user: str | None, recheck: 
     rows = conn.execute(sa.select(fields).where(f.report_id == report_id).order_by(f.id)).mappings().all()
     human = {r["field_id"] for r in rows if r["reviewed_by"] is not None or r["status"] == "corrected"}
     plan = recheck(template, [_field_model(r) for r in rows], human)
-    if plan.checks is not None:
-        conn.execute(sa.delete(checks).where(checks.c.report_id == report_id))
+    if plan.checks is not None:  # the form's checks; the cross-year ones are re-run below
+        conn.execute(sa.delete(checks).where(checks.c.report_id == report_id,
+                                             checks.c.rule.not_like(CROSS_YEAR_RULES_LIKE)))
     if plan.checks:
         conn.execute(sa.insert(checks), [
             {"report_id": report_id, "rule": c.rule, "ok": c.ok, "detail": c.detail, "fields": list(c.fields)}
@@ -254,6 +256,7 @@ def _apply_recheck(conn: Connection, report_id: int, user: str | None, recheck: 
                 version=1, created_at=now)).scalar_one()
         write_audit(conn, "rule_failed", user=user, item_id=item_id, report_id=report_id, field_id=field_id,
                     note="; ".join(reasons))
+    refresh_around(conn, [report_id])  # a value of either year changed: that agency's cross-year rules again
     return list(plan.confirm)
 
 

@@ -270,7 +270,33 @@ crawl_urls = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True)),
 )
 
+# Agencies (store/agencies.py): one row per agency key, and every printed name seen, each
+# mapped to its key. An operator's merge points the other key at the kept one (merged_into)
+# and moves its spellings, so a later report printed like the other gets the kept key.
+agencies = sa.Table(
+    "agencies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),  # the first spelling seen
+    sa.Column("region", sa.Text),  # the regions the name begins with: 淮安市洪泽区
+    sa.Column("merged_into", sa.String(200)),  # a key an operator joined this one to
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+agency_spellings = sa.Table(
+    "agency_spellings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("spelling", sa.Text, nullable=False, unique=True),  # reports.agency as printed
+    sa.Column("agency_key", sa.String(200), nullable=False, index=True),
+    sa.Column("source", sa.String(16), nullable=False),  # matcher | merge
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("source IN ('matcher', 'merge')", name="source"),
+)
+
 TABLES = (
     "documents", "reports", "fields", "unmapped", "checks", "review_queue",
     "audit_log", "users", "api_tokens", "label_variants", "page_images", "crawl_fetches", "crawl_urls",
+    "agencies", "agency_spellings",
 )

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from .audit import utc_now, write_audit
+from .cross_year import refresh_around
 from .operational import OperationalStore, _field_model
 from .reprocess import ReprocessCounts, _against_human, _pending
 from .schema import documents, fields, reports, review_queue
@@ -55,6 +56,8 @@ def carry_reviews(store: OperationalStore, old_sha256: str, new_sha256: str) -> 
             if old_report is not None:
                 _carry_report(conn, old_report, new_report, old_sha256, counts)
         counts.superseded_items = _supersede(conn, old_doc, list(old_reports.values()), new_sha256)
+        # people's values carried and the old version gone: the new version's years compared again
+        refresh_around(conn, list(new_reports.values()))
     return counts
 
 

@@ -14,6 +14,7 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 
+from gongkai.config import load_patterns
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
 from .base import ReaderError
@@ -230,4 +231,17 @@ def read_html_bytes(raw: bytes, name: str, source: SourceInfo, charset: str | No
     blocks = [*_title_block(root, walker.blocks), *walker.blocks]
     if not blocks:
         raise ReaderError("empty", f"{name}: the page holds no text or tables")
-    return Document(source=source, blocks=blocks)
+    return Document(source=source, blocks=blocks, metadata=page_metadata(root))
+
+
+def page_metadata(root: HtmlElement) -> dict[str, str]:
+    """The page's <meta name=… content=…> whose name config/patterns.yaml `page_metadata` lists
+    (matched without case; kept under the listed spelling): the publisher, the title."""
+    wanted = {name.lower(): name for name in load_patterns()["page_metadata"]}
+    found: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        name = wanted.get((meta.get("name") or "").strip().lower())
+        content = collapse_spaces(meta.get("content") or "")
+        if name and content and name not in found:
+            found[name] = content
+    return found

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import charset_normalizer
 
+from gongkai.config import load_patterns
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
 from ..text import collapse_spaces
@@ -332,4 +333,22 @@ class TxtReader:
         text = decode_bytes(load_bytes(path), path.name)
         if not text.strip():
             raise ReaderError("empty", f"{path.name} holds only whitespace")
-        return Document(source=source, blocks=parse_lines(split_lines(text)))
+        lines = split_lines(text)
+        return Document(source=source, blocks=parse_lines(lines), metadata=header_metadata(lines))
+
+
+HEADER_SCAN_LINES = 15
+_HEADER_LINE = re.compile(r"^\s*(?P<key>[\w\u4e00-\u9fff]{2,16})\s*[:：]\s*(?P<value>.*?)\s*$")
+
+
+def header_metadata(lines: list[str]) -> dict[str, str]:
+    """`key: value` lines at the top of a crawled page's text (标题: …, 发布机构: …) whose key
+    config/patterns.yaml `page_metadata` lists; an empty value is no metadata."""
+    wanted = {name.lower(): name for name in load_patterns()["page_metadata"]}
+    found: dict[str, str] = {}
+    for line in lines[:HEADER_SCAN_LINES]:
+        match = _HEADER_LINE.match(line)
+        name = wanted.get(match["key"].lower()) if match else None
+        if name and match["value"] and name not in found:
+            found[name] = match["value"]
+    return found

@@ -1,5 +1,5 @@
-"""Admins only: users (add, deactivate, issue an API token) and learned label variants
-(list, revoke), as a page with plain forms and as JSON. A reviewer gets 403 everywhere here."""
+"""Admins only: users (add, deactivate, issue an API token), learned label variants
+(list, revoke) and agencies (list, merge), as a page with plain forms and as JSON. A reviewer gets 403 everywhere here."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
+from gongkai.models.agency import Agency
 from gongkai.models.review import LabelVariant, Role, User
+from gongkai.review.errors import InvalidValue, ItemNotFound
 
 from .rendering import render
 from .security import Caller, require_admin, service_of
@@ -41,6 +43,7 @@ def _admin_page(request: Request, caller: Caller, *, token_for: str | None = Non
     return render(request, "admin.html", {
         "user": caller.user, "users": service.list_users(caller.user),
         "variants": service.label_variants(caller.user, include_revoked=True),
+        "agencies": service.agencies(caller.user),
         "token_for": token_for, "token": token, "error": error,
     }, status_code=status_code)
 
@@ -84,6 +87,18 @@ def admin_revoke_variant(request: Request, variant_id: int, caller: AdminDep) ->
     return RedirectResponse("/admin", status_code=303)
 
 
+@router.post("/admin/agencies/merge")
+def admin_merge_agencies(
+    request: Request, caller: AdminDep,
+    key: Annotated[str, Form(max_length=200)], other: Annotated[str, Form(max_length=200)],
+) -> Response:
+    try:
+        service_of(request).merge_agencies(caller.user, key.strip(), other.strip())
+    except (ItemNotFound, InvalidValue) as exc:
+        return _admin_page(request, caller, error=f"not merged: {exc}", status_code=422)
+    return RedirectResponse("/admin", status_code=303)
+
+
 # -- the same actions as JSON ---------------------------------------------------------------
 @router.get("/api/users")
 def api_users(request: Request, caller: AdminDep) -> list[User]:
@@ -108,6 +123,22 @@ def api_issue_token(request: Request, name: str, caller: AdminDep) -> TokenAnswe
 @router.get("/api/variants")
 def api_variants(request: Request, caller: AdminDep, include_revoked: bool = False) -> list[LabelVariant]:
     return service_of(request).label_variants(caller.user, include_revoked=include_revoked)
+
+
+class AgencyMerge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: Annotated[StrictStr, Field(max_length=200)]
+    other: Annotated[StrictStr, Field(max_length=200)]
+
+
+@router.get("/api/agencies")
+def api_agencies(request: Request, caller: AdminDep) -> list[Agency]:
+    return service_of(request).agencies(caller.user)
+
+
+@router.post("/api/agencies/merge")
+def api_merge_agencies(request: Request, caller: AdminDep, merge: AgencyMerge) -> dict[str, int]:
+    return {"moved_reports": service_of(request).merge_agencies(caller.user, merge.key, merge.other)}
 
 
 @router.post("/api/variants/{variant_id}/revoke")
