@@ -49,5 +49,11 @@ def load_patterns() -> dict[str, Any]:
 
 
 @cache
+def load_narrative() -> dict[str, Any]:
+    """The phrases, guards and fields of the narrative cross-checks (extractors/narrative.py)."""
+    return _yaml("narrative.yaml")
+
+
+@cache
 def load_ocr_settings() -> dict[str, Any]:
     return _yaml("ocr.yaml")

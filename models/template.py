@@ -121,6 +121,7 @@ class Thresholds(BaseModel):
     label_match_min: float = Field(ge=0, le=1)
     label_inferred: float = Field(ge=0, le=1)
     checks_pass_bonus: float = Field(ge=0, le=1)
+    narrative_agree_bonus: float = Field(default=0.0, ge=0, le=1)
     source_confidence: dict[str, float]
 
 
