@@ -55,5 +55,11 @@ def load_narrative() -> dict[str, Any]:
 
 
 @cache
+def load_anomaly_settings() -> dict[str, Any]:
+    """What counts as a year-over-year anomaly (extractors/anomalies.py)."""
+    return _yaml("anomalies.yaml")
+
+
+@cache
 def load_ocr_settings() -> dict[str, Any]:
     return _yaml("ocr.yaml")
