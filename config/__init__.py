@@ -61,5 +61,11 @@ def load_anomaly_settings() -> dict[str, Any]:
 
 
 @cache
+def load_plot_charts() -> list[dict[str, Any]]:
+    """The charts `gongkai plot` draws (config/plots.yaml)."""
+    return _yaml("plots.yaml")["charts"]
+
+
+@cache
 def load_ocr_settings() -> dict[str, Any]:
     return _yaml("ocr.yaml")

@@ -13,6 +13,8 @@ refreshed for one report (its agency's anomalies recomputed) inside refresh_repo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import sqlalchemy as sa
@@ -129,3 +131,36 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, rows: Iterator[tuple]) -
     from .analytics import _append as append_rows  # analytics imports this module
 
     append_rows(con, table, rows)
+
+
+@dataclass(frozen=True)
+class PanelPoint:
+    """One field of the report that speaks for an agency's year (CHOSEN_REPORTS_SQL)."""
+
+    agency_key: str
+    agency: str | None
+    year: int
+    field_id: str
+    value: float | None
+    status: str
+    corrected: bool
+    report_key: str
+
+
+def agency_panel(duckdb_path: Path, agency: str) -> list[PanelPoint]:
+    """The panel rows of one agency (by agency_key, or by a printed name of it), one report a
+    year; [] when the store has no such agency (or no panel yet)."""
+    duckdb_path = Path(duckdb_path)
+    if not duckdb_path.exists():
+        raise FileNotFoundError(f"no analytics store at {duckdb_path}")
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    try:
+        if "panel" not in {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}:
+            return []
+        chosen = CHOSEN_REPORTS_SQL.format(where="AND (p.agency_key = ? OR p.agency = ?)")
+        rows = con.execute(
+            f"""SELECT agency_key, agency, year, field_id, value, status, corrected, report_key FROM panel
+WHERE report_key IN ({chosen}) ORDER BY year, field_id""", [agency, agency]).fetchall()
+    finally:
+        con.close()
+    return [PanelPoint(*row) for row in rows]
