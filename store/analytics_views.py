@@ -164,3 +164,12 @@ WHERE report_key IN ({chosen}) ORDER BY year, field_id""", [agency, agency]).fet
     finally:
         con.close()
     return [PanelPoint(*row) for row in rows]
+
+
+def readable_agency_panel(duckdb_path: Path, agency: str) -> list[PanelPoint]:
+    """agency_panel, or [] while the file is missing or a writer holds it (the review app then
+    shows no chart rather than an error)."""
+    try:
+        return agency_panel(duckdb_path, agency)
+    except (FileNotFoundError, duckdb.Error):
+        return []
