@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display, no GUI toolkit: chosen before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gongkai.config import load_plot_charts  # noqa: E402
 from gongkai.store.analytics_views import PanelPoint  # noqa: E402
@@ -82,7 +83,7 @@ def _values(by_year: dict[int, dict[str, PanelPoint]], alternatives: list[list[s
 def chart_png(chart: Chart) -> bytes:
     """One chart as PNG bytes."""
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+        fig, ax = plt.subplots(figsize=(8.0, 3.6), dpi=100)
         try:
             for series in chart.series:
                 _draw(ax, series)
@@ -90,8 +91,9 @@ def chart_png(chart: Chart) -> bytes:
             ax.set_xticks(years, [str(y) for y in years])
             ax.set_title(chart.title, fontsize=11)
             ax.set_ylabel("count")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of requests, not fractions
             ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=7, loc="best")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
             ax.text(0.0, -0.2, "dot: accepted   square: corrected by a person   red diamond: in review",
                     transform=ax.transAxes, fontsize=7, color="#555555")
             fig.tight_layout()
