@@ -18,12 +18,16 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display, no GUI toolkit: chosen before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gongkai.config import load_plot_charts  # noqa: E402
 from gongkai.store.analytics_views import PanelPoint  # noqa: E402
 
-STYLE = {"font.family": "DejaVu Sans", "svg.hashsalt": "gongkai", "path.simplify": False}
+STYLE = {"font.family": "DejaVu Sans", "svg.hashsalt": "gongkai", "path.simplify": False}  # ties: the bundled file comes first
+# The font file inside matplotlib's wheel, by path: a "DejaVu Sans" the machine has installed
+# (another version) is never picked instead.
+FONT_FILE = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 MARKERS = {"accepted": "o", "corrected": "s", "needs_review": "D"}
 # the worse of two statuses speaks for a summed point
 RANK = {"accepted": 0, "corrected": 1, "needs_review": 2}
@@ -89,19 +93,27 @@ def chart_png(chart: Chart) -> bytes:
                 _draw(ax, series)
             years = sorted({v.year for s in chart.series for v in s.values})
             ax.set_xticks(years, [str(y) for y in years])
-            ax.set_title(chart.title, fontsize=11)
-            ax.set_ylabel("count")
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of requests, not fractions
             ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-            ax.text(0.0, -0.2, "dot: accepted   square: corrected by a person   red diamond: in review",
-                    transform=ax.transAxes, fontsize=7, color="#555555")
-            fig.tight_layout()
+            _label(fig, ax, chart.title)
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", metadata={"Software": None})
         finally:
             plt.close(fig)
     return buffer.getvalue()
+
+
+def _label(fig, ax, title: str) -> None:  # noqa: ANN001 (a matplotlib Figure and Axes)
+    """Every text of the chart in the bundled font."""
+    font = FontProperties(fname=FONT_FILE)
+    ax.set_title(title, fontproperties=font, fontsize=11)
+    ax.set_ylabel("count", fontproperties=font)
+    ax.legend(prop=FontProperties(fname=FONT_FILE, size=7), loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.text(0.0, -0.2, "dot: accepted   square: corrected by a person   red diamond: in review",
+            transform=ax.transAxes, fontproperties=font, fontsize=7, color="#555555")
+    fig.tight_layout()
+    for tick in ax.get_xticklabels() + ax.get_yticklabels():
+        tick.set_fontproperties(font)
 
 
 def _draw(ax, series: Series) -> None:  # noqa: ANN001 (a matplotlib Axes)
