@@ -83,9 +83,9 @@ def extract_report(segment: Segment, learned: Sequence[LearnedLabel] = ()) -> Re
         report.template, report.fields, report.unmapped = None, [], []
         return report
     report.checks = run_checks(template, report.fields)  # on the printed fields: a missing one is no verdict
-    report.fields = _suggested_and_complete(template, report.fields, mapping)
     statements = find_statements(narrative_text(segment.blocks), report.year)
-    report.checks += narrative_checks(statements, template.id, report.fields)
+    report.checks += narrative_checks(statements, template.id, report.fields)  # likewise
+    report.fields = _suggested_and_complete(template, report.fields, mapping)
     route_fields(report.fields, report.checks)
     return report
 

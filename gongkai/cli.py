@@ -162,14 +162,16 @@ def plot(
 ) -> None:
     """Draw an agency's main series over the years (requests, outcomes, appeals, 主动公开)."""
     from gongkai.plot import write_plots
-    from gongkai.store.analytics_views import agency_panel
+    from gongkai.store.analytics_views import agency_anomalies, agency_panel
 
-    points = agency_panel(analytics or default_analytics(), agency)
+    path = analytics or default_analytics()
+    points = agency_panel(path, agency)
     if not points:
         typer.echo(f"no stored reports of agency {agency!r} in the analytics store", err=True)
         raise typer.Exit(1)
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else []
-    written = write_plots(points[0].agency_key, points, out, chosen)
+    key = points[0].agency_key
+    written = write_plots(key, points, out, chosen, agency_anomalies(path, key))
     typer.echo("\n".join(str(p) for p in written))
 
 

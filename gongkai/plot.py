@@ -127,9 +127,13 @@ def _draw(ax, series: Series) -> None:  # noqa: ANN001 (a matplotlib Axes)
                 markerfacecolor="none" if flagged else line.get_color())
 
 
-def write_plots(agency: str, points: Sequence[PanelPoint], out_dir: Path, field_ids: Sequence[str] = ()) -> list[Path]:
+def write_plots(
+    agency: str, points: Sequence[PanelPoint], out_dir: Path, field_ids: Sequence[str] = (),
+    anomalies: Sequence[tuple[int, str, str, str]] = (),
+) -> list[Path]:
     """<out>/<chart>.png for each chart with data, and <out>/index.html showing them with a table
-    of every value drawn; returns the paths written (the HTML last)."""
+    of every value drawn and the agency's anomalies (year, field, kind, detail); returns the
+    paths written (the HTML last)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = charts_for(points, field_ids)
@@ -139,11 +143,13 @@ def write_plots(agency: str, points: Sequence[PanelPoint], out_dir: Path, field_
         path.write_bytes(chart_png(chart))
         written.append(path)
     page = out_dir / "index.html"
-    page.write_text(_page(agency, points, charts), encoding="utf-8")
+    page.write_text(_page(agency, points, charts, anomalies), encoding="utf-8")
     return written + [page]
 
 
-def _page(agency: str, points: Sequence[PanelPoint], charts: list[Chart]) -> str:
+def _page(
+    agency: str, points: Sequence[PanelPoint], charts: list[Chart], anomalies: Sequence[tuple[int, str, str, str]]
+) -> str:
     names = sorted({p.agency for p in points if p.agency}) or [agency]
     years = sorted({p.year for p in points})
     rows = "".join(
@@ -156,6 +162,10 @@ def _page(agency: str, points: Sequence[PanelPoint], charts: list[Chart]) -> str
         f"{html.escape(c.title)}</figcaption></figure>"
         for c in charts
     )
+    odd = "".join(
+        f"<tr><td>{year}</td><td>{html.escape(field)}</td><td>{html.escape(kind)}</td><td>{html.escape(detail)}</td></tr>"
+        for year, field, kind, detail in anomalies
+    )
     span = f"{years[0]}–{years[-1]}" if years else "no stored years"
     return f"""<!doctype html>
 <html lang="zh"><head><meta charset="utf-8"><title>{html.escape(names[0])} {span}</title>
@@ -164,7 +174,9 @@ def _page(agency: str, points: Sequence[PanelPoint], charts: list[Chart]) -> str
 <h1>{html.escape(" / ".join(names))}</h1>
 <p>agency key {html.escape(agency)} · {span} · dot: accepted, square: corrected by a person, red diamond: still in review</p>
 {images or "<p>No stored values to draw.</p>"}
-<table><tr><th>chart</th><th>series</th><th>year</th><th>value</th><th>status</th><th>fields</th></tr>{rows}</table>
+<table id="values"><tr><th>chart</th><th>series</th><th>year</th><th>value</th><th>status</th><th>fields</th></tr>{rows}</table>
+<h2>Year-over-year anomalies</h2>
+{f'<table id="anomalies"><tr><th>year</th><th>field</th><th>kind</th><th>detail</th></tr>{odd}</table>' if odd else "<p>None.</p>"}
 </body></html>
 """
 

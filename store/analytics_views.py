@@ -173,3 +173,14 @@ def readable_agency_panel(duckdb_path: Path, agency: str) -> list[PanelPoint]:
         return agency_panel(duckdb_path, agency)
     except (FileNotFoundError, duckdb.Error):
         return []
+
+
+def agency_anomalies(duckdb_path: Path, agency_key: str) -> list[tuple[int, str, str, str]]:
+    """(year, field_id, kind, detail) of one agency's anomalies, by year."""
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT year, field_id, kind, detail FROM anomalies WHERE agency_key = ? ORDER BY year, field_id",
+            [agency_key]).fetchall()
+    finally:
+        con.close()

@@ -9,7 +9,7 @@ import pytest
 
 from gongkai.config import load_thresholds
 from gongkai.extractors.classify import detect_year
-from gongkai.extractors.narrative import find_statements, narrative_text
+from gongkai.extractors.narrative import find_statements, narrative_checks, narrative_text
 from gongkai.extractors.pipeline import extract_file
 from gongkai.extractors.readers import read_document
 from gongkai.extractors.routing import route_fields
@@ -156,3 +156,17 @@ def test_a_contradicting_sentence_sends_an_accepted_field_to_review() -> None:
     route_fields([field], [CheckResult(rule="narrative.requests_received", ok=False, detail=detail, fields=[field.id])])
     assert field.status == "needs_review" and field.confidence <= 0.5
     assert field.reasons == [f"the report's text contradicts it (narrative.requests_received): {detail}"]
+
+
+def test_no_check_without_a_printed_field_to_compare() -> None:
+    said = find_statements("全年共收到政府信息公开申请154件。", 2021)
+    assert [(s.id, s.number) for s in said] == [("requests_received", 154)]
+    assert narrative_checks(said, "gov-2021", []) == []  # the table row was not found
+    blank = FieldValue(id="requests.new.total", value=None, raw="", confidence=1.0)
+    assert narrative_checks(said, "gov-2021", [blank]) == []  # left blank: the form was not filled
+    assert narrative_checks(said, "legacy-stat", [blank]) == []  # another template's fields
+    printed = FieldValue(id="requests.new.total", value=150, raw="150", confidence=1.0)
+    carried = FieldValue(id="requests.carried_over.total", value=4, raw="4", confidence=1.0)
+    (check,) = narrative_checks(said, "gov-2021", [printed, carried])
+    assert check.ok and check.fields == ["requests.new.total", "requests.carried_over.total"]
+    assert "requests.new.total + requests.carried_over.total = 150 + 4 = 154" in check.detail

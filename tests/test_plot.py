@@ -39,6 +39,8 @@ def test_plot_draws_the_agency_with_the_most_years(analytics: Path, tmp_path: Pa
     # the table under the charts: 聊城's new requests year by year, as stored
     received = re.findall(r"<td>received \(new\)</td><td>(\d{4})</td><td>(\d+)</td>", page)
     assert received == [("2019", "15"), ("2020", "11"), ("2021", "13"), ("2022", "18"), ("2023", "11")]
+    # and the agency's anomalies: 行政处罚 decisions 612 (2022) → 29 (2023), as printed
+    assert "<td>2023</td><td>active.penalty.decisions</td><td>jump</td><td>612 in 2022 → 29 in 2023" in page
     # the same bytes on a second run (no timestamps, no machine fonts)
     CliRunner().invoke(app, ["plot", AGENCY, "--out", str(tmp_path / "b"), "--analytics", str(analytics)])
     for png in (tmp_path / "a").glob("*.png"):
