@@ -42,7 +42,7 @@ class Statement:
 @dataclass(frozen=True)
 class _Spec:
     id: str
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[tuple[re.Pattern[str], int | None], ...]  # with the number it states, if not in (?P<n>)
     alternatives: dict[str, tuple[tuple[str, ...], ...]]
 
 
@@ -74,12 +74,18 @@ def _config() -> tuple[_Guards, tuple[_Spec, ...]]:
     specs = tuple(
         _Spec(
             id=s["id"],
-            patterns=tuple(re.compile(p) for p in s["patterns"]),
+            patterns=tuple(_pattern(p) for p in s["patterns"]),
             alternatives={t: tuple(tuple(a) for a in alts) for t, alts in s.get("alternatives", {}).items()},
         )
         for s in raw["statements"]
     )
     return guards, specs
+
+
+def _pattern(entry: str | dict[str, Any]) -> tuple[re.Pattern[str], int | None]:
+    if isinstance(entry, str):
+        return re.compile(entry), None
+    return re.compile(entry["pattern"]), int(entry["number"])
 
 
 def narrative_text(blocks: Iterable[Block]) -> str:
@@ -101,17 +107,18 @@ def find_statements(text: str, year: int | None) -> list[Statement]:
     found: list[Statement] = []
     for sentence in (s for s in guards.sentence_end.split(text) if s):
         for spec in specs:
-            for pattern in spec.patterns:
+            for pattern, number in spec.patterns:
                 for match in pattern.finditer(sentence):
                     if _readable(match, sentence, year, guards):
-                        found.append(Statement(spec.id, int(match["n"]), sentence, match.group(0)))
+                        stated = number if number is not None else int(match["n"])
+                        found.append(Statement(spec.id, stated, sentence, match.group(0)))
     return _first_of_each(found)
 
 
 def _readable(match: re.Match[str], sentence: str, year: int | None, guards: _Guards) -> bool:
     start, end = match.span()
-    n_start = match.start("n")
-    if n_start > 0 and (sentence[n_start - 1].isdigit() or sentence[n_start - 1] == "."):
+    n_start = match.start("n") if "n" in match.re.groupindex else start
+    if "n" in match.re.groupindex and n_start > 0 and (sentence[n_start - 1].isdigit() or sentence[n_start - 1] == "."):
         return False  # the tail of a longer number or of a decimal
     if year is None or not _years_fit(sentence, year, guards):
         return False

@@ -36,9 +36,14 @@ SEED_000 = [
     (2020, "narrative.requests_handled", 11),
 ]
 # Seed 001 (鲁山 2023): 受理行政复议1件 is the bureau acting as a review organ, not a review about
-# its disclosure (its table says 0): not read. Seed 003 (昌乐) and 004 (贺兰: 共计公开信息26条 is one
-# category of 179) state no total.
+# its disclosure (its table says 0): not read. Seed 004 (贺兰: 共计公开信息26条 is one category of
+# 179) states no total.
 SEED_002 = [(2020, "narrative.requests_received", 0)]  # 收到信息公开申请0件
+SEED_003 = [  # 我局没有收到有关政府信息公开的申请; 全年未发生因政府信息公开被行政复议、提起行政诉讼情况
+    (2021, "narrative.requests_received", 0),
+    (2021, "narrative.appeals_review", 0),
+    (2021, "narrative.appeals_suit", 0),
+]
 HUAIAN = [  # 全市共受理…3119件，答复3050件（含上年度结转申请34件，另有103件顺延到下年度答复）; 行政复议351件; 行政诉讼46件
     (2024, "narrative.requests_received", 3119),
     (2024, "narrative.requests_closed", 3050),
@@ -56,16 +61,17 @@ SHANGHAI = [  # 共受理…859件; 答复…805件（含上年度结转申请18
     (2019, "narrative.appeals_suit", 9),
 ]
 CASES = {
-    seed("000"): SEED_000, seed("001"): [], seed("002"): SEED_002, seed("003"): [], seed("004"): [],
+    seed("000"): SEED_000, seed("001"): [], seed("002"): SEED_002, seed("003"): SEED_003, seed("004"): [],
     REAL / "huaian_city_gov_2024_annual_report.pdf": HUAIAN,
     REAL / "shanghai_gov_office_2019_report_tables_trimmed.html": SHANGHAI,
 }
 # The rendered samples: one seed report per file, in three formats each. Seed 000's carry an
 # abridged text that states no number (贯彻落实依申请公开工作制度…, no 共受理…件); seed 002's keep
-# 收到信息公开申请0件.
+# 收到信息公开申请0件, seed 003's 没有收到有关政府信息公开的申请 (not its 未发生…行政复议 sentence).
+RENDERED_CASES = {"002_": SEED_002, "003_": SEED_003[:1]}
 for _path in sorted(RENDERED.glob("*.*")):
     if _path.suffix in (".html", ".docx", ".pdf"):
-        CASES[_path] = SEED_002 if _path.name.startswith("002_") else []
+        CASES[_path] = RENDERED_CASES.get(_path.name[:4], [])
 
 
 def _narrative(path: Path) -> list[tuple[int | None, str, int, bool]]:
@@ -84,8 +90,10 @@ def test_every_stated_total_is_found_and_agrees(path: Path) -> None:
 
 # Pingtan's pages (tables as run-on text, not yet tabular): the sentences, at the reading level.
 PINGTAN = {
-    "pingtan_2017_report_page.txt": [("active_published", 2122)],  # 2017年全区主动公开政府信息2122条
-    # not the 1509 of 区直各部门 nor the 613 of 各乡镇 (sub-units, each with its share 占…%)
+    # 2017年全区主动公开政府信息2122条 (not the 1509 of 区直各部门 nor the 613 of 各乡镇: sub-units, each
+    # with its share 占…%); 2017年未收到有关政府信息公开申请; 未收到有关政府信息公开行政复议、提起行政诉讼的申请
+    "pingtan_2017_report_page.txt": [
+        ("active_published", 2122), ("requests_received", 0), ("appeals_review", 0), ("appeals_suit", 0)],
     "pingtan_2019_report_page.txt": [],  # 其他应主动公开政府信息856条 is one category inside (其中…)
     "pingtan_2021_report_page.txt": [  # 本年度全区共收到70件申请，及时依法依规办结69件，1件结转下年度继续办理
         ("requests_received", 70), ("requests_closed", 69), ("requests_carried_forward", 1)],
@@ -114,6 +122,7 @@ def test_pingtan_sentences_are_read(name: str) -> None:
     "按时办结率100%。",  # a percentage
     "主动公开各类政府信息5500余条。",  # an approximation
     "受理行政复议1件，已按规定时间答复。",  # not about information disclosure
+    "2020年未收到政府信息公开申请。",  # words for none, but another year
 ])
 def test_doubtful_sentences_are_not_read(sentence: str) -> None:
     assert find_statements(sentence, 2021) == []
