@@ -15,6 +15,9 @@ from gongkai.extractors.readers import read_document
 from gongkai.extractors.routing import route_fields
 from gongkai.extractors.segment import split_reports
 from gongkai.models import CheckResult, FieldValue
+from gongkai.models.review import QueueFilter
+from gongkai.review.service import ReviewService
+from gongkai.store import OperationalStore
 
 from samples import REAL, ROOT, seed
 
@@ -179,3 +182,31 @@ def test_no_check_without_a_printed_field_to_compare() -> None:
     (check,) = narrative_checks(said, "gov-2021", [printed, carried])
     assert check.ok and check.fields == ["requests.new.total", "requests.carried_over.total"]
     assert "requests.new.total + requests.carried_over.total = 150 + 4 = 154" in check.detail
+
+
+def test_a_reviewer_save_keeps_the_sentence_checks(tmp_path: Path) -> None:
+    """The form's rules re-run after a save; what the sentences said stays, and a field held
+    only by a sentence's doubt is never 'confirmed by rule': a person answers it."""
+    text = seed("000").read_text(encoding="utf-8").replace("全年共受理依申请公开11件", "全年共受理依申请公开12件")
+    copy = tmp_path / "000_changed.txt"
+    copy.write_text(text, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'ops.sqlite'}"
+    with OperationalStore(url) as store:
+        store.migrate()
+        store.save_result(extract_file(copy), path=str(copy))
+    service = ReviewService(url, tmp_path / "analytics.duckdb")
+    try:
+        wang = service.add_user(None, "wang", "reviewer", "correct horse battery")
+        items = [i for i in service.queue(wang, QueueFilter(), limit=1000) if i.year == 2023]
+        new = next(i for i in items if i.field_id == "requests.new.total")
+        assert any("全年共受理依申请公开12件" in r for r in new.reasons)
+        service.confirm(wang, new.id)  # the table's 11 is right: the sentence misprinted
+        view = service.report(wang, new.report_id)
+        rules = {c.rule: c.ok for c in view.checks}
+        assert rules["narrative.requests_received"] is False and rules["narrative.requests_closed"] is True
+        assert any(r.startswith("requests.") for r in rules)  # the form's rules were re-run beside them
+        carried = next(i for i in service.queue(wang, QueueFilter(), limit=1000)
+                       if i.year == 2023 and i.field_id == "requests.carried_over.total")
+        assert carried.state == "open"
+    finally:
+        service.close()
