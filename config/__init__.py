@@ -49,6 +49,24 @@ def load_patterns() -> dict[str, Any]:
 
 
 @cache
+def load_narrative() -> dict[str, Any]:
+    """The phrases, guards and fields of the narrative cross-checks (extractors/narrative.py)."""
+    return _yaml("narrative.yaml")
+
+
+@cache
+def load_anomaly_settings() -> dict[str, Any]:
+    """What counts as a year-over-year anomaly (extractors/anomalies.py)."""
+    return _yaml("anomalies.yaml")
+
+
+@cache
+def load_plot_charts() -> list[dict[str, Any]]:
+    """The charts `gongkai plot` draws (config/plots.yaml)."""
+    return _yaml("plots.yaml")["charts"]
+
+
+@cache
 def load_ocr_settings() -> dict[str, Any]:
     return _yaml("ocr.yaml")
 

@@ -19,6 +19,7 @@ from .classify import detect_agency, detect_kind, detect_template, detect_year, 
 from .completeness import missing_fields
 from .detect import describe_source, detect_media_type
 from .mapping import TableMapping, map_template
+from .narrative import find_statements, narrative_checks, narrative_text
 from .readers import read_document
 from .readers.base import ReaderError
 from .routing import route_fields
@@ -89,6 +90,8 @@ def extract_report(
         report.template, report.fields, report.unmapped = None, [], []
         return report
     report.checks = run_checks(template, report.fields)  # on the printed fields: a missing one is no verdict
+    statements = find_statements(narrative_text(segment.blocks), report.year)
+    report.checks += narrative_checks(statements, template.id, report.fields)  # likewise
     report.fields = _suggested_and_complete(template, report.fields, mapping)
     route_fields(report.fields, report.checks)
     return report

@@ -1,8 +1,10 @@
 """Confidence and routing: which fields go straight to analytics, which to review.
 
 Confidence starts from the mapping (label match x value parse x source) and is
-raised a little when every rule touching the field holds. A field in a failed rule,
-a blank, or anything below the threshold goes to review with its reasons.
+raised a little when every rule touching the field holds, and again when a sentence of
+the report states its number (narrative checks, rule ids `narrative.*`). A field in a
+failed rule, one a sentence contradicts, a blank, or anything below the threshold goes
+to review with its reasons.
 """
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from gongkai.config import load_thresholds
 from gongkai.models import CheckResult, FieldValue
 
 
+NARRATIVE_PREFIX = "narrative."
+
+
 def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> None:
     thresholds = load_thresholds()
     touching: dict[str, list[CheckResult]] = defaultdict(list)
@@ -19,10 +24,18 @@ def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> None:
         for field_id in check.fields:
             touching[field_id].append(check)
     for field in fields:
-        rules = touching.get(field.id, [])
+        said = [c for c in touching.get(field.id, []) if c.rule.startswith(NARRATIVE_PREFIX)]
+        rules = [c for c in touching.get(field.id, []) if not c.rule.startswith(NARRATIVE_PREFIX)]
         failed = [c.rule for c in rules if not c.ok]
         if rules and not failed:
             field.confidence = round(min(1.0, field.confidence + thresholds.checks_pass_bonus), 4)
+        if said and all(c.ok for c in said):
+            field.confidence = round(min(1.0, field.confidence + thresholds.narrative_agree_bonus), 4)
+        contradicted = [c for c in said if not c.ok]
+        if contradicted:
+            # the sentence is the evidence; not a rule reason, so no later recheck "confirms" it
+            field.reasons.extend(narrative_reason(c) for c in contradicted)
+            field.confidence = round(min(field.confidence, 0.5), 4)
         if failed:
             if field.confidence < thresholds.accept and not field.reasons:
                 # a weak read of its own, kept apart from the rule: a rule that holds again later
@@ -37,6 +50,11 @@ def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> None:
 
 def _low_confidence(confidence: float, threshold: float) -> str:
     return f"confidence {confidence:.2f} below {threshold:.2f}"
+
+
+def narrative_reason(check: CheckResult) -> str:
+    """The review reason of a field a sentence of the report contradicts: the sentence itself."""
+    return f"the report's text contradicts it ({check.rule}): {check.detail}"
 
 
 RULE_REASON_PREFIX = "breaks the form's rule "

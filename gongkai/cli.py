@@ -152,6 +152,29 @@ def export(
     typer.echo("\n".join(str(p) for p in written))
 
 
+# -- plot: an agency's series for analysts ---------------------------------------------------
+@app.command()
+def plot(
+    agency: Annotated[str, typer.Argument(help="agency_key, or a name the agency's reports print")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the PNGs and index.html")],
+    fields: Annotated[Optional[str], typer.Option(help="comma-separated field ids: one chart of them")] = None,
+    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+) -> None:
+    """Draw an agency's main series over the years (requests, outcomes, appeals, 主动公开)."""
+    from gongkai.plot import write_plots
+    from gongkai.store.analytics_views import agency_anomalies, agency_panel
+
+    path = analytics or default_analytics()
+    points = agency_panel(path, agency)
+    if not points:
+        typer.echo(f"no stored reports of agency {agency!r} in the analytics store", err=True)
+        raise typer.Exit(1)
+    chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else []
+    key = points[0].agency_key
+    written = write_plots(key, points, out, chosen, agency_anomalies(path, key))
+    typer.echo("\n".join(str(p) for p in written))
+
+
 # -- review: the reviewers' web app and its queue --------------------------------------------
 review_app = typer.Typer(help="The reviewers' web app and its queue.", no_args_is_help=True)
 users_app = typer.Typer(help="Reviewer and admin accounts.", no_args_is_help=True)

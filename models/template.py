@@ -133,6 +133,7 @@ class Thresholds(BaseModel):
     label_match_min: float = Field(ge=0, le=1)
     label_inferred: float = Field(ge=0, le=1)
     checks_pass_bonus: float = Field(ge=0, le=1)
+    narrative_agree_bonus: float = Field(default=0.0, ge=0, le=1)
     source_confidence: dict[str, float]
     header_cues_min: int = Field(default=2, ge=1, description="distinct header cues that name a table")
     section_title_min: float = Field(default=0.8, ge=0, le=1, description="a misprinted table title still names it")

@@ -18,6 +18,7 @@ from gongkai.models.review import (
 from gongkai.models.agency import Agency
 from gongkai.models.report import Value
 from gongkai.store.agencies import AgencyNotFound, AgencyStore
+from gongkai.store.analytics_views import PanelPoint, readable_agency_panel
 from gongkai.store.audit import read_audit, utc_now
 from gongkai.store.operational import OperationalStore
 from gongkai.store.review import ReviewReader
@@ -243,6 +244,23 @@ class ReviewService:
         if not self.reader.report_exists(report_id):
             raise ItemNotFound(f"no report {report_id}")
         return self.reader.page_image(report_id, page)
+
+    def agency_series(self, actor: User, report_id: int) -> list[PanelPoint]:
+        """The analytics panel of the report's agency, one report a year ([] without an
+        analytics store, an agency key, or while a writer holds the DuckDB file)."""
+        row = next(self.store.iter_reports(report_id, include_superseded=True), None)
+        if row is None:
+            raise ItemNotFound(f"no report {report_id}")
+        if row.agency_key is None or self.analytics.path is None or not Path(self.analytics.path).exists():
+            return []
+        return readable_agency_panel(Path(self.analytics.path), row.agency_key)
+
+    def agency_series_png(self, actor: User, report_id: int) -> bytes | None:
+        """The main chart (requests) of the report's agency over the years, as PNG."""
+        from gongkai.plot import chart_png, charts_for  # matplotlib only when a chart is asked for
+
+        charts = charts_for(self.agency_series(actor, report_id))
+        return chart_png(charts[0]) if charts else None
 
     def audit(self, actor: User, item_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
         if item_id is None:

@@ -13,6 +13,7 @@ from typing import Literal
 
 import duckdb
 
+from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .operational import OperationalStore
 
 TEMPLATE_TABLES = ("active", "requests", "appeals", "legacy")
@@ -66,6 +67,7 @@ def load_analytics(
         for table in TEMPLATE_TABLES:
             _build_wide(con, table, wanted)
         counts = {name: _count(con, name) for name in EXPORTED}
+        counts.update(build_analyst_tables(con, operational))
         con.commit()  # readers see the old tables or the new ones, never a mix
         return counts
     except BaseException:
@@ -90,7 +92,7 @@ def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: 
     began = False
     try:
         present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if not set(EXPORTED) <= present:
+        if not set(EXPORTED) | set(ANALYST_TABLES) <= present:
             raise NeedsRebuild("analytics tables missing")
         con.begin()
         began = True
@@ -102,6 +104,7 @@ def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: 
         con.execute(_FIELD_VALUES_SQL.replace("CREATE TABLE field_values AS", "INSERT INTO field_values"))
         for table in TEMPLATE_TABLES:
             _insert_wide_row(con, table)
+        refresh_analyst_rows(con, operational, report_id)
         con.commit()
     except BaseException:
         if began:
@@ -156,7 +159,7 @@ def export_analytics(
         present = {
             row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
         }
-        for table in (t for t in EXPORTED if t in present):
+        for table in (t for t in (*EXPORTED, *ANALYST_TABLES) if t in present):
             path = out_dir / f"{table}.{fmt}"
             source = _ident(table)
             if complete_only:

@@ -51,6 +51,8 @@ class RecheckPlan:
     to_review: dict[str, list[str]] = dc_field(default_factory=dict)
 
 
+NARRATIVE_RULE_PREFIX = "narrative."  # checks of a report's sentences (extractors/narrative.py): kept on recheck
+
 # (template, the report's current fields, ids of fields a person set) -> plan
 Recheck = Callable[[str | None, list[FieldValue], set[str]], RecheckPlan]
 
@@ -225,9 +227,13 @@ def _apply_recheck(conn: Connection, report_id: int, user: str | None, recheck: 
     rows = conn.execute(sa.select(fields).where(f.report_id == report_id).order_by(f.id)).mappings().all()
     human = {r["field_id"] for r in rows if r["reviewed_by"] is not None or r["status"] == "corrected"}
     plan = recheck(template, [_field_model(r) for r in rows], human)
-    if plan.checks is not None:  # the form's checks; the cross-year ones are re-run below
-        conn.execute(sa.delete(checks).where(checks.c.report_id == report_id,
-                                             checks.c.rule.not_like(CROSS_YEAR_RULES_LIKE)))
+    if plan.checks is not None:
+        # The form's rules are re-run; the cross-year ones are re-run below, and what the
+        # report's sentences said stays as extracted.
+        conn.execute(sa.delete(checks).where(
+            checks.c.report_id == report_id,
+            checks.c.rule.not_like(CROSS_YEAR_RULES_LIKE),
+            ~checks.c.rule.startswith(NARRATIVE_RULE_PREFIX, autoescape=True)))
     if plan.checks:
         conn.execute(sa.insert(checks), [
             {"report_id": report_id, "rule": c.rule, "ok": c.ok, "detail": c.detail, "fields": list(c.fields)}

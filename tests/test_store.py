@@ -452,6 +452,9 @@ def test_load_analytics_keeps_needs_review_out(store: OperationalStore, tmp_path
         "wide_requests": 1,
         "wide_appeals": 1,
         "wide_legacy": 1,
+        "panel": 11,  # every stored field, the one in review too (flagged by its status)
+        "checks": 2,
+        "anomalies": 0,
     }
     con = duckdb.connect(str(db), read_only=True)
     try:

@@ -96,7 +96,17 @@ def report_page(request: Request, report_id: int, caller: CallerDep) -> Response
     return render(request, "report.html", {
         "user": caller.user, "view": view, "tables": tables,
         "failed": [c for c in view.checks if not c.ok], "pages": _page_overlays(request, caller, view),
+        "series_years": sorted({p.year for p in service.agency_series(caller.user, report_id)}),
     })
+
+
+@router.get("/reports/{report_id}/series.png")
+def report_series_image(request: Request, report_id: int, caller: CallerDep) -> Response:
+    """The report's agency over the years (requests received and handled), from the analytics store."""
+    png = service_of(request).agency_series_png(caller.user, report_id)
+    if png is None:
+        raise ItemNotFound(f"no stored series for the agency of report {report_id}")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
 
 
 @router.get("/reports/{report_id}/pages/{page}")
