@@ -18,6 +18,7 @@ from .checks import run_checks, suggest_blanks
 from .classify import detect_agency, detect_kind, detect_template, detect_year, report_title
 from .completeness import missing_fields
 from .detect import describe_source, detect_media_type
+from .flattened import read_flattened
 from .mapping import TableMapping, map_template
 from .readers import read_document
 from .readers.base import ReaderError
@@ -75,9 +76,14 @@ def extract_report(segment: Segment, learned: Sequence[LearnedLabel] = ()) -> Re
         title=title.group(0) if title else None,
     )
     mapping = map_template(template, logical_rows(segment.blocks), learned) if template else None
+    flat = None if mapping and any(f.value is not None for f in mapping.fields) else read_flattened(segment, year, learned)
+    if flat is not None:  # a table flattened into text: tabular even where no run could be split
+        template, mapping = flat.template, flat.mapping
+        report.template = template.id
     if mapping is not None:
         report.fields, report.unmapped = mapping.fields, mapping.unmapped
-    report.kind = detect_kind(segment, len(report.fields), sum(f.value is not None for f in report.fields))
+    filled = sum(f.value is not None for f in report.fields)
+    report.kind = "tabular" if flat else detect_kind(segment, len(report.fields), filled)
     if report.kind != "tabular" or template is None or mapping is None:
         report.template, report.fields, report.unmapped = None, [], []
         return report
