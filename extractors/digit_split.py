@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gongkai.models import RuleSpec
 from gongkai.models.template import FlattenedLimits, ValueType
@@ -45,8 +46,8 @@ class Unit:
     keep: Callable[[tuple[Number, ...]], bool] | None = None
     """a constraint of the row's own beyond the rules (legacy: the year ≤ the running total)"""
     candidates: list[Split] = field(default_factory=list)
-    digit_splits: int = 0
-    """how many splits the digits alone allow (before any rule), up to the limit"""
+    ruled: bool = False
+    """its own rules (a row's sum) took part in the split"""
     capped: bool = False
 
 
@@ -74,25 +75,101 @@ def number_pattern(value_type: ValueType, max_decimals: int) -> re.Pattern[str]:
 
 
 def splits(unit: Unit, rules: Sequence[RuleSpec], limits: FlattenedLimits) -> None:
-    """Fill unit.candidates: the splits of its run that its own rules (all terms in the unit) allow."""
-    text, unit_suffix = _strip_unit(unit.run)
-    patterns = [number_pattern(t, limits.amount_max_decimals) for t in unit.types]
+    """Fill unit.candidates: the splits of its run that its own rules (all terms in the unit) allow.
+
+    Cells are cut left to right; a rule is checked as soon as its last cell is cut, so a
+    long run (表四's fifteen numbers) is pruned group by group instead of enumerated whole.
+    """
+    text, suffix = _strip_unit(unit.run)
+    if suffix and unit.types[-1] != "amount_wan":
+        return  # 元 after a count belongs to no cell of this row
     position = {fid: k for k, fid in enumerate(unit.field_ids) if fid}
-    steps = 0
-    for parts in _cuts(text.split(), len(unit.types), patterns):
-        steps += 1
-        if steps > limits.max_steps or len(unit.candidates) >= limits.max_splits:
-            unit.capped = True
-            return
-        values = _values(parts, unit.types, unit_suffix)
-        if values is None:
-            continue
-        unit.digit_splits += 1
+    closing: list[list[RuleSpec]] = [[] for _ in unit.types]
+    for rule in rules:
+        closing[max(position[t] for t in rule.lhs + rule.rhs if t in position)].append(rule)
+    unit.ruled = bool(rules)
+    cutter = _Cutter(text.split(), unit.types, suffix, closing, position, limits)
+    for parts, values in cutter.cuts(0, 0, 0):
         if unit.keep and not unit.keep(values):
             continue
-        if all(_holds(rule, lambda fid: values[position[fid]] if fid in position else None) for rule in rules):
-            shown = parts[:-1] + (parts[-1] + unit_suffix,) if unit_suffix else parts
-            unit.candidates.append(Split(shown, values))
+        shown = parts[:-1] + (parts[-1] + suffix,) if suffix else parts
+        unit.candidates.append(Split(shown, values))
+        if len(unit.candidates) >= limits.max_splits:
+            cutter.budget.left, cutter.budget.spent = 0, True
+            break
+    unit.capped = cutter.budget.spent
+
+
+@dataclass
+class _Budget:
+    """Steps left for one search; `spent` once it ran out before the search was done."""
+
+    left: int
+    spent: bool = False
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            self.spent = True
+            return False
+        self.left -= 1
+        return True
+
+
+class _Cutter:
+    """Cuts space-separated groups of digits into typed cells, each group one cell or more."""
+
+    def __init__(
+        self, groups: list[str], types: list[ValueType], suffix: str, closing: list[list[RuleSpec]],
+        position: dict[str, int], limits: FlattenedLimits,
+    ) -> None:
+        self.groups, self.types, self.suffix, self.closing, self.position = groups, types, suffix, closing, position
+        self.patterns = [number_pattern(t, limits.amount_max_decimals) for t in types]
+        self.budget = _Budget(limits.max_steps)
+        self.parts: list[str] = []
+        self.values: list[Number] = []
+        # characters from group g on: every cell still to cut needs one
+        self.after = [sum(len(x) for x in groups[g:]) for g in range(len(groups) + 1)]
+
+    def cuts(self, g: int, i: int, j: int) -> Iterator[tuple[tuple[str, ...], tuple[Number, ...]]]:
+        """Cuts of groups[g][i:] and the groups after it into cells j onwards."""
+        if not self.budget.take():
+            return
+        n = len(self.types)
+        if j == n or g == len(self.groups):
+            if j == n and g == len(self.groups):
+                yield tuple(self.parts), tuple(self.values)
+            return
+        text = self.groups[g]
+        for end in range(i + 1, len(text) + 1):
+            head = text[i:end]
+            if not self.patterns[j].fullmatch(head):
+                if len(head) > 1 and head.lstrip("+-−").startswith("0"):
+                    break  # a leading zero only gets longer
+                continue
+            if not self._room(g, end, j):
+                continue
+            last = j == n - 1 and self.types[j] == "amount_wan"
+            value = _parsed(head + (self.suffix if last else ""), self.types[j])
+            if value is None:
+                continue
+            self.parts.append(head)
+            self.values.append(value)
+            if all(_holds(rule, self._value) for rule in self.closing[j]):
+                yield from self.cuts(g + 1, 0, j + 1) if end == len(text) else self.cuts(g, end, j + 1)
+            self.parts.pop()
+            self.values.pop()
+
+    def _room(self, g: int, end: int, j: int) -> bool:
+        """After cutting cell j at `end`, the cells left fit the characters and groups left."""
+        text = self.groups[g]
+        cells_left = len(self.types) - j - 1
+        groups_left = len(self.groups) - g - 1 + (0 if end == len(text) else 1)
+        chars_left = len(text) - end + self.after[g + 1]
+        return groups_left <= cells_left <= chars_left
+
+    def _value(self, field_id: str) -> Number | None:
+        k = self.position.get(field_id)
+        return self.values[k] if k is not None else None
 
 
 def _strip_unit(run: str) -> tuple[str, str]:
@@ -102,42 +179,10 @@ def _strip_unit(run: str) -> tuple[str, str]:
     return run, ""
 
 
-def _cuts(groups: list[str], n: int, patterns: list[re.Pattern[str]]) -> Iterator[tuple[str, ...]]:
-    """Every cut of the groups (space-separated) into n parts, each group one part or more."""
-    if not groups:
-        if n == 0:
-            yield ()
-        return
-    first, rest = groups[0], groups[1:]
-    for k in range(1, n - len(rest) + 1):
-        for head in _cut_group(first, k, patterns[: k]):
-            for tail in _cuts(rest, n - k, patterns[k:]):
-                yield head + tail
-
-
-def _cut_group(text: str, k: int, patterns: list[re.Pattern[str]]) -> Iterator[tuple[str, ...]]:
-    if k == 1:
-        if patterns[0].fullmatch(text):
-            yield (text,)
-        return
-    for end in range(1, len(text) - k + 2):
-        head = text[:end]
-        if patterns[0].fullmatch(head):
-            for tail in _cut_group(text[end:], k - 1, patterns[1:]):
-                yield (head, *tail)
-
-
-def _values(parts: tuple[str, ...], types: list[ValueType], unit: str) -> tuple[Number, ...] | None:
-    values = []
-    for k, (part, value_type) in enumerate(zip(parts, types)):
-        suffix = unit if k == len(parts) - 1 and value_type == "amount_wan" else ""
-        parsed = parse_value(part + suffix, value_type)
-        if not parsed.ok or parsed.value is None:
-            return None
-        values.append(parsed.value)
-    if unit and types[-1] != "amount_wan":
-        return None  # 元 after a count is no cell of this row
-    return tuple(values)
+@lru_cache(maxsize=4096)
+def _parsed(text: str, value_type: ValueType) -> Number | None:
+    parsed = parse_value(text, value_type)
+    return parsed.value if parsed.ok else None
 
 
 def _holds(rule: RuleSpec, value_of: Callable[[str], Number | None]) -> bool:
@@ -158,6 +203,17 @@ class _Search:
     limits: FlattenedLimits
     choice: dict[int, int] = field(default_factory=dict)
     seen: dict[int, set[int]] = field(default_factory=dict)
+    span: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)
+    touching: dict[int, list[RuleSpec]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for u, unit in enumerate(self.units):
+            for k in range(len(unit.types)):
+                values = [c.values[k] for c in unit.candidates] or [0]
+                self.span[(u, k)] = (min(values), max(values))
+        for rule in self.rules:
+            for u in {self.where[t][0] for t in rule.lhs + rule.rhs if t in self.where}:
+                self.touching.setdefault(u, []).append(rule)
     solutions: int = 0
     steps: int = 0
     capped: bool = False
@@ -167,30 +223,59 @@ def solve(units: list[Unit], rules: list[RuleSpec], limits: FlattenedLimits) -> 
     """Each unit's reading under the rules that span several units (each rule's terms all known).
 
     A rule is passed here only when every term is a cell of a unit (or a row the document
-    does not print and the form allows to be absent); `rules` are checked on every
-    combination of the units' candidates, pruned by each rule's bounds.
+    does not print and the form allows to be absent). Units that rules tie together are
+    searched together, each group on its own: every combination of their candidates,
+    pruned by each rule's bounds, up to the limits.
     """
     where = {fid: (u, k) for u, unit in enumerate(units) for k, fid in enumerate(unit.field_ids) if fid}
     rules = [r for r in rules if all(units[where[t][0]].candidates for t in r.lhs + r.rhs if t in where)]
-    search = _Search(units, rules, where, limits)
-    open_units = sorted((u for u, unit in enumerate(units) if unit.candidates), key=lambda u: len(units[u].candidates))
-    _search(search, open_units, 0)
-    if search.solutions == 0 and not search.capped:
-        return _contradiction(units, rules, where, limits)
-    readings = []
-    for u, unit in enumerate(units):
-        seen = search.seen.get(u, set())
-        if not unit.candidates:
-            readings.append(Reading(None, [], problem="no split fits"))
-        elif len(unit.candidates) == 1 and not unit.capped:
-            readings.append(Reading(unit.candidates[0], unit.candidates, "digits" if unit.digit_splits == 1 else "row"))
-        elif len(seen) == 1 and not search.capped and not unit.capped:
-            readings.append(Reading(unit.candidates[next(iter(seen))], unit.candidates, "rules"))
+    readings = [_reading(unit, set(), searched=False, capped=False) for unit in units]
+    for members, group_rules in _groups(len(units), rules, where):
+        search = _Search(units, group_rules, where, limits)
+        _search(search, sorted(members, key=lambda u: len(units[u].candidates)), 0)
+        if search.solutions == 0 and not search.capped:
+            readings_of = _contradiction(units, members, group_rules, where, limits)
         else:
-            options = [unit.candidates[k] for k in sorted(seen)] if seen and not search.capped else unit.candidates
-            problem = "search cut short" if search.capped or unit.capped else None
-            readings.append(Reading(None, options, problem=problem))
+            readings_of = {u: _reading(units[u], search.seen.get(u, set()), True, search.capped) for u in members}
+        for u, reading in readings_of.items():
+            readings[u] = reading
     return readings
+
+
+def _reading(unit: Unit, seen: set[int], searched: bool, capped: bool) -> Reading:
+    """`seen`: the unit's candidates that some combination satisfying the rules used."""
+    if not unit.candidates:
+        return Reading(None, [], problem="search cut short" if unit.capped else "no split fits")
+    if len(unit.candidates) == 1 and not unit.capped:
+        return Reading(unit.candidates[0], unit.candidates, "row" if unit.ruled else "digits")
+    if searched and len(seen) == 1 and not capped and not unit.capped:
+        return Reading(unit.candidates[next(iter(seen))], unit.candidates, "rules")
+    options = [unit.candidates[k] for k in sorted(seen)] if searched and seen and not capped else unit.candidates
+    return Reading(None, options, problem="search cut short" if capped or unit.capped else None)
+
+
+def _groups(n: int, rules: list[RuleSpec], where: dict[str, tuple[int, int]]) -> list[tuple[list[int], list[RuleSpec]]]:
+    """Units tied together by rules (connected through shared rules), each with its rules."""
+    parent = list(range(n))
+
+    def root(u: int) -> int:
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    for rule in rules:
+        mine = [where[t][0] for t in rule.lhs + rule.rhs if t in where]
+        for u in mine[1:]:
+            parent[root(u)] = root(mine[0])
+    groups: dict[int, tuple[list[int], list[RuleSpec]]] = {}
+    for rule in rules:
+        first = next(where[t][0] for t in rule.lhs + rule.rhs if t in where)
+        groups.setdefault(root(first), ([], []))[1].append(rule)
+    for u in range(n):
+        if root(u) in groups:
+            groups[root(u)][0].append(u)
+    return list(groups.values())
 
 
 def _search(search: _Search, order: list[int], depth: int) -> None:
@@ -210,13 +295,9 @@ def _search(search: _Search, order: list[int], depth: int) -> None:
             search.capped = True
             return
         search.choice[u] = k
-        if all(_possible(search, rule) for rule in search.rules if _touches(search, rule, u)):
+        if all(_possible(search, rule) for rule in search.touching.get(u, [])):
             _search(search, order, depth + 1)
         del search.choice[u]
-
-
-def _touches(search: _Search, rule: RuleSpec, u: int) -> bool:
-    return any(search.where.get(t, (-1, 0))[0] == u for t in rule.lhs + rule.rhs)
 
 
 def _possible(search: _Search, rule: RuleSpec) -> bool:
@@ -237,35 +318,30 @@ def _bounds(search: _Search, terms: list[str]) -> tuple[float, float]:
             value = unit.candidates[search.choice[u]].values[k]
             lo, hi = lo + value, hi + value
         else:
-            values = [c.values[k] for c in unit.candidates]
-            lo, hi = lo + min(values), hi + max(values)
+            low, high = search.span[(u, k)]
+            lo, hi = lo + low, hi + high
     return lo, hi
 
 
 def _contradiction(
-    units: list[Unit], rules: list[RuleSpec], where: dict[str, tuple[int, int]], limits: FlattenedLimits
-) -> list[Reading]:
+    units: list[Unit], members: list[int], rules: list[RuleSpec], where: dict[str, tuple[int, int]],
+    limits: FlattenedLimits,
+) -> dict[int, Reading]:
     """No combination satisfies the rules: name the rules no split can satisfy on their own."""
     failing = [rule for rule in rules if not _satisfiable(units, rule, where, limits)]
-    blamed = failing or rules
     culprits: dict[int, list[str]] = {}
-    for rule in blamed:
+    for rule in failing or rules:
         for term in rule.lhs + rule.rhs:
             if term in where:
                 culprits.setdefault(where[term][0], []).append(rule.id)
-    readings = []
-    for u, unit in enumerate(units):
+    together = "" if failing else " together"
+    readings = {}
+    for u in members:
+        reading = _reading(units[u], set(), searched=False, capped=False)
         ids = list(dict.fromkeys(culprits.get(u, [])))
-        how = "digits" if unit.digit_splits == 1 else "row"
-        chosen = unit.candidates[0] if len(unit.candidates) == 1 and not unit.capped else None
-        if not unit.candidates:
-            readings.append(Reading(None, [], problem="no split fits"))
-        elif not ids:
-            readings.append(Reading(chosen, unit.candidates, how))
-        else:
-            together = "" if failing else " together"
-            problem = f"no way to split these rows satisfies the form's rules{together}: {', '.join(ids)}"
-            readings.append(Reading(chosen, unit.candidates, how, problem))
+        if ids and units[u].candidates:
+            reading.problem = f"no way to split these rows satisfies the form's rules{together}: {', '.join(ids)}"
+        readings[u] = reading
     return readings
 
 

@@ -121,7 +121,7 @@ class FlattenedLimits(BaseModel):
 
     max_splits: int = Field(default=500, ge=1, description="candidate splits kept for one printed run")
     max_solutions: int = Field(default=64, ge=2, description="combinations across rows counted before giving up")
-    max_steps: int = Field(default=200_000, ge=1, description="search steps for one run, and for one table")
+    max_steps: int = Field(default=20_000, ge=1, description="search steps for one run, and for one group of rows")
     amount_max_decimals: int = Field(default=4, ge=0, description="decimals an amount in 万元 may print (4: 1 元)")
     min_rows: int = Field(default=3, ge=1, description="template rows found by label before text counts as a table")
     shown_candidates: int = Field(default=5, ge=1, description="candidate splits named in a review reason")
