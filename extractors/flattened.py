@@ -75,7 +75,7 @@ def read_flattened(segment: Segment, year: int | None, learned: Sequence[Learned
     best: tuple[tuple[int, bool], Template, list[_TableRead]] | None = None
     for template in load_templates():
         template = with_learned_labels(template, learned)
-        tables = locate_tables(text, template)
+        tables = locate_tables(text, template, limits)
         score = (sum(t.score for t in tables), year is not None and template.years[0] <= year <= template.years[1])
         if score[0] >= limits.min_rows and (best is None or score > best[0]):
             best = (score, template, tables)
@@ -111,7 +111,7 @@ def _label_text(text: str) -> str:
     return collapse_spaces(_SENTENCE_END.split(text)[-1])
 
 
-def locate_tables(text: str, template: Template) -> list[_TableRead]:
+def locate_tables(text: str, template: Template, limits: FlattenedLimits) -> list[_TableRead]:
     """Each table of the template at the title occurrence whose text aligns best with its rows."""
     boundaries = sorted(
         start for spec in template.tables for start, _ in _occurrences(text, [spec.title, *spec.title_aliases])
@@ -119,9 +119,9 @@ def locate_tables(text: str, template: Template) -> list[_TableRead]:
     found = []
     for spec in template.tables:
         reads = []
-        for start, end in _occurrences(text, [spec.title, *spec.title_aliases]):
+        for start, end in _occurrences(text, [spec.title, *spec.title_aliases])[-limits.max_title_occurrences:]:
             stop = min((b for b in boundaries if b >= end), default=len(text))
-            reads.append(_read_region(spec, text[end:stop]))
+            reads.append(_read_region(spec, text[end:stop], limits))
         best = max(reversed(reads), key=lambda r: r.score, default=None)  # a tie goes to the later title
         if best is not None and best.score:
             found.append(best)
@@ -145,8 +145,10 @@ def _section_ends() -> list[str]:
     return [w for w in words if w and not re.search(r"[\\.*+?()\[\]{}|]", w)]
 
 
-def _read_region(spec: TableSpec, region: str) -> _TableRead:
+def _read_region(spec: TableSpec, region: str, limits: FlattenedLimits) -> _TableRead:
     pieces = chunks(region)
+    if len(pieces) > limits.max_region_rows:
+        return _TableRead(spec, [], [])  # text with this many numbers is narrative, not one table
     two_columns = spec.layout == "indicator" and _has_running_total(pieces)
     if spec.layout == "indicator":
         pieces = [Chunk(_without_unit(c.label), c.run) for c in pieces]

@@ -214,3 +214,16 @@ def test_a_narrative_page_with_numbers_stays_narrative(tmp_path: Path) -> None:
     )
     report = extract_file(page).reports[0]
     assert report.kind == "narrative" and report.fields == []
+
+
+def test_text_with_more_runs_than_a_table_prints_is_no_table() -> None:
+    from gongkai.extractors.flattened import read_flattened
+    from gongkai.extractors.segment import Segment
+    from gongkai.models import TextBlock
+
+    rows = "规章000行政规范性文件000行政许可1行政处罚2行政强制3"
+    table = Segment([TextBlock(text="二、主动公开政府信息情况第二十条第（一）项信息内容" + rows)])
+    assert read_flattened(table, 2021) is not None
+    limit = load_thresholds().flattened.max_region_rows
+    flood = Segment([TextBlock(text="二、主动公开政府信息情况" + rows * (limit // 5 + 1))])
+    assert read_flattened(flood, 2021) is None
