@@ -18,6 +18,7 @@ from .checks import run_checks, suggest_blanks
 from .classify import detect_agency, detect_kind, detect_template, detect_year, report_title
 from .completeness import missing_fields
 from .detect import describe_source, detect_media_type
+from .flattened import read_flattened
 from .mapping import TableMapping, map_template
 from .narrative import find_statements, narrative_checks, narrative_text
 from .readers import read_document
@@ -79,9 +80,14 @@ def extract_report(
     )
     rows = logical_rows(segment.blocks, template.tables) if template else []
     mapping = map_template(template, rows, learned) if template else None
+    flat = None if mapping and any(f.value is not None for f in mapping.fields) else read_flattened(segment, year, learned)
+    if flat is not None:  # a table flattened into text: tabular even where no run could be split
+        template, mapping = flat.template, flat.mapping
+        report.template = template.id
     if mapping is not None:
         report.fields, report.unmapped = mapping.fields, mapping.unmapped
-    report.kind = detect_kind(segment, len(report.fields), sum(f.value is not None for f in report.fields))
+    filled = sum(f.value is not None for f in report.fields)
+    report.kind = "tabular" if flat else detect_kind(segment, len(report.fields), filled)
     compared = comparison_years(rows)
     if compared and report.fields:  # template tables, but each printed for several years
         report.kind = "not-a-report"

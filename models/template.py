@@ -128,6 +128,19 @@ class Template(BaseModel):
         return [i for t in self.tables for i in t.field_ids()]
 
 
+class FlattenedLimits(BaseModel):
+    """Bounds on reading tables flattened into text (extractors/flattened.py, digit_split.py)."""
+
+    max_splits: int = Field(default=500, ge=1, description="candidate splits kept for one printed run")
+    max_solutions: int = Field(default=64, ge=2, description="combinations across rows counted before giving up")
+    max_steps: int = Field(default=20_000, ge=1, description="search steps for one run, and for one group of rows")
+    amount_max_decimals: int = Field(default=4, ge=0, description="decimals an amount in 万元 may print (4: 1 元)")
+    min_rows: int = Field(default=3, ge=1, description="template rows found by label before text counts as a table")
+    shown_candidates: int = Field(default=5, ge=1, description="candidate splits named in a review reason")
+    max_region_rows: int = Field(default=200, ge=1, description="printed runs in one table's text beyond which it is no table")
+    max_title_occurrences: int = Field(default=10, ge=1, description="last occurrences of a table title tried")
+
+
 class Thresholds(BaseModel):
     accept: float = Field(ge=0, le=1)
     label_match_min: float = Field(ge=0, le=1)
@@ -139,6 +152,7 @@ class Thresholds(BaseModel):
     section_title_min: float = Field(default=0.8, ge=0, le=1, description="a misprinted table title still names it")
     short_label_min: float = Field(default=0.8, ge=0, le=1, description="share of a short label found in order")
     short_label_min_chars: int = Field(default=3, ge=1, description="shorter labels are never read as abbreviations")
+    flattened: FlattenedLimits = Field(default_factory=FlattenedLimits)
 
 
 class LearnedLabel(BaseModel):
