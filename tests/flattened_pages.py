@@ -9,9 +9,10 @@ from __future__ import annotations
 from gongkai.models import TableSpec, Template
 
 NUMERALS = "一二三四五六七八九十"
+# Numbers in the narrative that state no tabulated total (a sentence that did would be checked against the table)
 NARRATIVE = (
     "本报告根据《中华人民共和国政府信息公开条例》（国务院令第711号）编制。一、总体情况 全年主动公开政府信息1040条，"
-    "办理政府信息公开申请218件，发布政策解读96篇，占71.11%。"
+    "接待群众现场咨询218人次，发布政策解读96篇，占71.11%。"
 )
 CLOSING = "五、存在的主要问题及改进情况 2025年，将重点做好改进。六、其他需要报告的事项 无。"
 
