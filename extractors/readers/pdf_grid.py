@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from gongkai.models import BBox, Cell, GridCell, GridTable
 
@@ -96,11 +97,21 @@ def _render(pdf: pdfium.PdfDocument, index: int) -> tuple[np.ndarray, _Frame]:
         left = page.get_bbox()[0]  # the box pdfium renders; pdf_text flips y at its top
         width, height = page.get_size()
         scale = PAGE_SHORT_SIDE_IN * RENDER_DPI / max(min(width, height), 1.0)
+        _drop_text(page)
         bitmap = page.render(scale=scale, grayscale=True)
         image = np.array(bitmap.to_numpy(), dtype=np.uint8).squeeze()
     finally:
         page.close()
     return image, _Frame(scale=scale, left=left)
+
+
+def _drop_text(page: pdfium.PdfPage) -> None:
+    """Text objects removed from the page in memory (never saved): the rules are what the grid
+    needs, and a bold heading set right on a table's top rule draws strokes that pass for rules."""
+    texts = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT]))
+    for obj in reversed(texts):  # deepest last found first: a form's text before the form's siblings
+        page.remove_obj(obj)
+        obj.close()
 
 
 def _fill(grid: GridTable, frame: _Frame, chars: Sequence[PageChar], page: int) -> TablePart:
