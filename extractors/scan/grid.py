@@ -56,7 +56,7 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
     horiz, vert = _rule_masks(ink, px)
     hs, sh = _segments(horiz, False, px)
     vs, sv = _segments(vert, True, px)
-    if len(hs) < 3 or len(vs) < 3:
+    if len(hs) < 2 or len(vs) < 3:  # one row of 3+ columns is a table part (see _table)
         return []
     meets = _meets(hs, vs, sh, sv, _px(TOUCH_IN, px))
     reaches = _meets(hs, vs, sh, sv, _px(REACH_IN, px))
