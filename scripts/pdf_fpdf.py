@@ -32,12 +32,14 @@ def _font_file() -> Path:
 
 
 def render_fpdf(rep, path: Path) -> None:
+    import fpdf
     from fpdf import FPDF
 
     pdf = FPDF(unit="mm", format="A4")
     pdf.set_creation_date(datetime.datetime(rep.year + 1, 1, 15, 9, 0, 0, tzinfo=datetime.timezone.utc))
     pdf.set_title(f"{rep.agency}{rep.year}年政府信息公开工作年度报告")
     pdf.set_creator("gongkai scripts/pdf_fpdf.py")
+    pdf.set_producer(f"fpdf2 {fpdf.__version__}")
     pdf.add_font(FONT, fname=str(_font_file()))
     pdf.set_auto_page_break(False)
     pdf.set_line_width(0.2)

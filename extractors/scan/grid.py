@@ -43,6 +43,7 @@ INK_BAND = 1  # pixels either side of a rule's line searched for plain ink
 WALL_MARGIN_IN = 0.03  # ends of a border skipped: the crossing rule's own ink is not evidence
 SKEW_MIN_LEN_IN = 1.0  # only rules this long measure the skew
 MAX_THICK_IN = 0.06  # thicker runs are filled areas or pictures, not rules
+MAX_SPLITS = 4  # bands cut out of one set of segments, at most (each split leaves fewer)
 BOXED_SHARE = 0.5  # a table whose side walls are drawn along this share of its rows has them on every row
 MIN_CROSSINGS = 2  # a rule of a table meets at least this many rules of the other direction
 MIN_SINGLE_ROW_COLS = 3  # a one-row grid is a table part only with this many columns
@@ -64,33 +65,41 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
     meets &= reach_h[:, None] & reach_v[None, :]
     tables = []
     for h_idx, v_idx in _groups(meets):
-        tables += _group_tables(hs, vs, (reach_h, reach_v), (h_idx, v_idx), meets, (sh, sv), ink, px)
+        tables += _group_tables((hs[reach_h], vs[reach_v]), (hs[h_idx], vs[v_idx]), (sh, sv), ink, px)
     return sorted(tables, key=lambda t: t.bbox[1])
 
 
-def _group_tables(hs: np.ndarray, vs: np.ndarray, reach: tuple[np.ndarray, np.ndarray],
-                  group: tuple[np.ndarray, np.ndarray], meets: np.ndarray, slopes: tuple[float, float],
-                  ink: np.ndarray, px: float) -> list[GridTable]:
-    """The tables of one connected set of rule segments: one, or more where rows that are not rows
-    tie several together. Two ruled tables with a title line between them close by can be joined
-    by the title's strokes, each long enough to pass for a rule and meeting the rules above and
-    below it; the band they stand in is no row (its outer walls are not drawn), so those strokes
-    are dropped and what stays connected is grouped again."""
-    h_idx, v_idx = group
-    table, gaps = _table(hs[reach[0]], vs[reach[1]], (hs[h_idx], vs[v_idx]), slopes, ink, px)
-    if table is None:
-        return []
-    tol = _px(TOUCH_IN, px)
-    strays = np.zeros(len(v_idx), bool)
-    for top, bottom in gaps:
-        strays |= (vs[v_idx, 1] >= top - tol) & (vs[v_idx, 2] <= bottom + tol)
-    if not gaps or not strays.any():
+def _group_tables(evidence: tuple[np.ndarray, np.ndarray], own: tuple[np.ndarray, np.ndarray],
+                  slopes: tuple[float, float], ink: np.ndarray, px: float, depth: int = 0) -> list[GridTable]:
+    """The tables of one connected set of rule segments: one, or more where a band that is no row
+    ties several together. Two ruled tables with a title line close between them can be joined
+    by the title's strokes, each long enough to pass for a rule and meeting (or, closed by the
+    bridging, joining) the rules above and below it. The band they stand in is no row (its side
+    walls are not drawn): the vertical segments are cut out of it and what stays connected is
+    grouped again."""
+    table, gaps = _table(*evidence, own, slopes, ink, px)
+    if table is None or not gaps or depth >= MAX_SPLITS:
+        return [] if table is None else [table]
+    own_h, own_v = own
+    cut = _cut_out(own_v, gaps, _px(MIN_RULE_IN, px))
+    if cut.shape == own_v.shape and np.allclose(cut, own_v):
         return [table]
-    kept = v_idx[~strays]
-    out = []
-    for hh, vv in _groups(meets[np.ix_(h_idx, kept)]):
-        out += _group_tables(hs, vs, reach, (h_idx[hh], kept[vv]), meets, slopes, ink, px)
-    return out
+    meets = _meets(own_h, cut, *slopes, _px(TOUCH_IN, px))
+    return [t for h_idx, v_idx in _groups(meets)
+            for t in _group_tables(evidence, (own_h[h_idx], cut[v_idx]), slopes, ink, px, depth + 1)]
+
+
+def _cut_out(segs: np.ndarray, bands: list[tuple[float, float]], min_len: int) -> np.ndarray:
+    """Vertical segments without their pieces inside the bands; pieces shorter than a rule dropped."""
+    pieces = segs
+    for top, bottom in bands:
+        above = pieces[:, 1] < top
+        below = pieces[:, 2] > bottom
+        upper = np.column_stack([pieces[:, 0], pieces[:, 1], np.minimum(pieces[:, 2], top)])[above]
+        lower = np.column_stack([pieces[:, 0], np.maximum(pieces[:, 1], bottom), pieces[:, 2]])[below]
+        pieces = np.r_[upper, lower]
+        pieces = pieces[pieces[:, 2] - pieces[:, 1] >= min_len]
+    return pieces.reshape(-1, 3)
 
 
 def has_rules(image: np.ndarray, box: BBox) -> bool:
