@@ -189,3 +189,18 @@ def test_grid_a_table_with_a_full_width_row_stays_one() -> None:
     (grid,) = find_grids(page)
     assert (grid.n_rows, grid.n_cols) == (5, 4)
     assert any(c.row == 2 and c.col_span == 4 for c in grid.cells)
+
+
+def test_a_page_turned_by_its_rotate_reads_the_same_tables(tmp_path: Path) -> None:
+    """pdfium renders a page turned by /Rotate while the text layer's boxes are not turned."""
+    pdf = pdfium.PdfDocument(REPORTLAB[0])
+    for i in range(len(pdf)):
+        pdf[i].set_rotation(90)
+    turned = tmp_path / "turned.pdf"
+    pdf.save(turned)
+    pdf.close()
+
+    def tables(path: Path) -> list[tuple]:
+        return [(t.n_rows, t.n_cols, [(c.row, c.col, c.text) for c in t.cells]) for t in read_document(path).tables()]
+
+    assert tables(turned) == tables(REPORTLAB[0]) and len(tables(turned)) == 3

@@ -98,7 +98,8 @@ def _render(pdf: pdfium.PdfDocument, index: int) -> tuple[np.ndarray, _Frame]:
         width, height = page.get_size()
         scale = PAGE_SHORT_SIDE_IN * RENDER_DPI / max(min(width, height), 1.0)
         _drop_text(page)
-        bitmap = page.render(scale=scale, grayscale=True)
+        # pdfium renders a page turned by its /Rotate; the text layer's boxes are not turned
+        bitmap = page.render(scale=scale, rotation=(360 - page.get_rotation()) % 360, grayscale=True)
         image = np.array(bitmap.to_numpy(), dtype=np.uint8).squeeze()
     finally:
         page.close()
