@@ -37,7 +37,8 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "samples" / "rendered", ROOT / "tests" / "fixtures" / "unseen"]
+HARD = ROOT / "tests" / "fixtures" / "hard"  # scripts/render_hard_pdfs.py: reportlab h*, fpdf2 f*
+SOURCES = [ROOT / "samples" / "rendered", ROOT / "tests" / "fixtures" / "unseen", HARD]
 DEFAULT_OUT = ROOT / "bench" / "out" / "scans"
 FIXTURE_DIR = ROOT / "samples" / "scans"
 FIXTURE_TEMPLATE = "gov-2021"
@@ -509,7 +510,9 @@ def generate(out: Path, kinds: list[str], only: list[str]) -> None:
     entries = []
     print(f"{'file':48} {'pages':>5} {'KiB':>7} {'s':>6}  notes")
     for kind in kinds:
-        plan = turn_plan([p.stem for p in docs], kind) if kind in SCAN_KINDS else {}
+        # the hard set has a plan of its own, so adding it left the other documents' turned pages as they were
+        plan = {**turn_plan([p.stem for p in docs if p.parent != HARD], kind),
+                **turn_plan([p.stem for p in docs if p.parent == HARD], kind)} if kind in SCAN_KINDS else {}
         for pdf in chosen:
             entry = write(pdf, kind, out, plan)
             entries.append(entry)

@@ -284,6 +284,7 @@ class Layout:
     html_blank: str = ""  # text written into a blank HTML cell ('' or '&nbsp;')
     html_p: bool = False
     html_th: bool = False
+    tight_tables: bool = False  # PDF: a table's end and the next heading and table close together (a small gap)
 
 
 @dataclass
@@ -697,8 +698,10 @@ def render_pdf(rep: Report, path: Path):
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     font = pdf_font(rep.layout.font)
+    tight = rep.layout.tight_tables
     st_title = ParagraphStyle("t", fontName=font, fontSize=18, leading=28, alignment=TA_CENTER, spaceAfter=10, wordWrap="CJK")
-    st_h = ParagraphStyle("h", fontName=font, fontSize=12.5, leading=22, spaceBefore=6, spaceAfter=2, wordWrap="CJK")
+    st_h = ParagraphStyle("h", fontName=font, fontSize=12.5, leading=15 if tight else 22, spaceBefore=0 if tight else 6,
+                          spaceAfter=0 if tight else 2, wordWrap="CJK")
     st_p = ParagraphStyle("p", fontName=font, fontSize=10.5, leading=18, firstLineIndent=21, wordWrap="CJK")
     st_c = ParagraphStyle("c", fontName=font, fontSize=10.5, leading=18, alignment=TA_CENTER, wordWrap="CJK")
     st_r = ParagraphStyle("r", fontName=font, fontSize=10.5, leading=18, alignment=TA_RIGHT, wordWrap="CJK")
@@ -716,7 +719,9 @@ def render_pdf(rep: Report, path: Path):
                  ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
                  ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
         for c in g.cells:
-            if c.text:
+            if c.text and c.kind == "label-run":  # drawn unwrapped: a long label runs across the cell's rule
+                data[c.r][c.c] = c.text
+            elif c.text:
                 left = c.kind.startswith("label") and ((g.name.startswith("requests") and c.c < 3) or (g.name == "legacy" and c.c == 0))
                 data[c.r][c.c] = Paragraph(ptext(c.text), cell_l if left else cell_c)
             if c.rs > 1 or c.cs > 1:
@@ -744,7 +749,7 @@ def render_pdf(rep: Report, path: Path):
                 story.append(_BreakingGrid(g, table, rep, heading=heading))
             else:
                 story.append(table(g))
-            story.append(Spacer(1, 4 * mm))
+            story.append(Spacer(1, (1 if tight else 4) * mm))
         elif kind == "pagebreak":
             story.append(PageBreak())
 

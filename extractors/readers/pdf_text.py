@@ -1,23 +1,18 @@
-"""Born-digital PDFs: text lines from pdfium, ruled tables from camelot's lattice parser.
+"""Born-digital PDFs: text lines from pdfium, ruled tables from the scan path's grid detection.
 
 Coordinates: PDF user space has its origin bottom-left; everything this reader
 emits (Cell.bbox, Table.bbox, TextBlock.bbox) is converted to top-left origin
 points, y growing downwards, as models.BBox documents.
 
-Speed: camelot's lattice parser by default renders each page at 300 dpi and runs
-OpenCV on it (~0.6-0.8 s a page on 2 cores). Its `engine="vector"` reads the ruling lines straight
-from the PDF's drawing operators instead and found exactly the same grids on
-the sample reports, at a fraction of the cost. Raster lattice runs only on pages
-with many drawn paths where the vector pass found nothing (rules drawn in ways
-the vector reader does not see), and camelot never runs on pages that draw no
-paths at all.
+Tables: a page with a usable text layer that draws paths (rules are paths) is
+rasterised and its ruled grids found by scan/grid.py, each cell filled from the
+text layer by position (pdf_grid.py): one table-structure path for born-digital
+pages and scans. Pages that draw no paths hold no ruled table and are not rendered.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -28,15 +23,10 @@ from ..scan.textlayer import usable_text_layer
 from ..tablejoin import TablePart, join_across_pages
 from ..text import collapse_spaces
 from .base import ReaderError, check_file_size
-
-if TYPE_CHECKING:  # camelot itself is imported lazily (see _camelot_pages)
-    from camelot.core import Table as CamelotTable
+from .pdf_grid import PageChar, ruled_tables
 
 MAX_PDF_BYTES = 200 * 1024 * 1024
 MAX_PAGES = 500
-RASTER_MIN_PATHS = 12  # fewer drawn paths than this cannot be a ruled table worth a 0.5 s render
-RASTER_RESOLUTION = 300  # camelot's default: lower dpi saved nothing measurable here (~0.8 s a page either way)
-EDGE_TOL = 4.0  # points: column rules of two table parts count as the same line within this
 
 
 # ---------------------------------------------------------------- page scan
@@ -44,6 +34,8 @@ EDGE_TOL = 4.0  # points: column rules of two table parts count as the same line
 class _Char:
     text: str
     box: BBox | None  # top-left origin; None for generated or blank characters
+    loose: BBox | None = None  # the box of its advance and the font's ascent/descent: cells' text is
+    # placed and spaced by it (a full-width digit's glyph is narrower than its advance; quotes sit high)
 
 
 @dataclass
@@ -53,7 +45,7 @@ class _PageScan:
     number: int
     width: float
     height: float
-    top: float  # mediabox top, to flip y
+    top: float  # the page box's top, to flip y (the top-left origin of the rendered page)
     chars: list[_Char]
     n_paths: int
     n_images: int
@@ -82,7 +74,7 @@ def _scan_page(pdf: pdfium.PdfDocument, index: int) -> _PageScan:
     page = pdf[index]
     try:
         width, height = page.get_size()
-        top = page.get_mediabox()[3]
+        top = page.get_bbox()[3]  # the visible box's top; get_mediabox misses a MediaBox inherited from /Pages
         textpage = page.get_textpage()
         chars = [_char(textpage, i, top) for i in range(textpage.count_chars())]
         kinds = [obj.type for obj in page.get_objects()]
@@ -102,7 +94,8 @@ def _char(textpage: pdfium.PdfTextPage, i: int, top: float) -> _Char:
     if pdfium_c.FPDFText_IsGenerated(textpage, i) or not text.strip():
         return _Char(text, None)
     left, bottom, right, upper = textpage.get_charbox(i)
-    return _Char(text, (left, top - upper, right, top - bottom))
+    l_left, l_bottom, l_right, l_upper = textpage.get_charbox(i, loose=True)
+    return _Char(text, (left, top - upper, right, top - bottom), (l_left, top - l_upper, l_right, top - l_bottom))
 
 
 def _scan_all(path: Path) -> list[_PageScan]:
@@ -113,81 +106,6 @@ def _scan_all(path: Path) -> list[_PageScan]:
         raise ReaderError("corrupt", f"{path.name}: a page cannot be read: {exc}") from exc
     finally:
         pdf.close()
-
-
-# ---------------------------------------------------------------- camelot
-def _camelot_pages(path: Path, pages: list[int], **kwargs: str | int) -> tuple[list[CamelotTable], list[str]]:
-    """Lattice tables on `pages`; failures become warnings (text is still worth having)."""
-    if not pages:
-        return [], []
-    import camelot  # deferred: ~0.8 s import, needless for PDFs without drawn rules
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            found = camelot.read_pdf(str(path), pages=",".join(map(str, pages)), flavor="lattice",
-                                     suppress_stdout=True, **kwargs)
-        return list(found), []
-    except Exception as exc:  # camelot/playa raise many types on odd PDFs; never fatal
-        return [], [f"table detection failed on pages {pages}: {type(exc).__name__}: {exc}"]
-
-
-def _detect_tables(path: Path, scans: list[_PageScan]) -> tuple[dict[int, list[CamelotTable]], list[str]]:
-    candidates = [s.number for s in scans if s.n_paths and s.has_text]
-    found, problems = _camelot_pages(path, candidates, engine="vector")
-    by_page: dict[int, list[CamelotTable]] = {}
-    for table in found:
-        by_page.setdefault(int(table.page), []).append(table)
-    retry = [s.number for s in scans if s.number in candidates and s.number not in by_page
-             and s.n_paths >= RASTER_MIN_PATHS]
-    raster, more = _camelot_pages(path, retry, engine="raster", resolution=RASTER_RESOLUTION)
-    for table in raster:
-        by_page.setdefault(int(table.page), []).append(table)
-    return by_page, problems + more
-
-
-# ---------------------------------------------------------------- camelot → cells
-def _wall_right(ct: CamelotTable, r: int, c: int) -> bool:
-    return ct.cells[r][c].right or ct.cells[r][c + 1].left
-
-
-def _wall_below(ct: CamelotTable, r: int, c: int) -> bool:
-    return ct.cells[r][c].bottom or ct.cells[r + 1][c].top
-
-
-def _extent(ct: CamelotTable, r: int, c: int, seen: set[tuple[int, int]]) -> tuple[int, int]:
-    """Rows and columns a merged cell covers: walk until a ruling line closes it."""
-    n_rows, n_cols = len(ct.rows), len(ct.cols)
-    cs = 1
-    while c + cs < n_cols and not _wall_right(ct, r, c + cs - 1) and (r, c + cs) not in seen:
-        cs += 1
-    rs = 1
-    while r + rs < n_rows and not _wall_below(ct, r + rs - 1, c) and (r + rs, c) not in seen:
-        rs += 1
-    return rs, cs
-
-
-def _convert_table(ct: CamelotTable, scan: _PageScan) -> TablePart:
-    """One Cell per merged region, text gathered from every grid cell it covers."""
-    seen: set[tuple[int, int]] = set()
-    cells: list[Cell] = []
-    for r in range(len(ct.rows)):
-        for c in range(len(ct.cols)):
-            if (r, c) in seen:
-                continue
-            rs, cs = _extent(ct, r, c, seen)
-            region = [(rr, cc) for rr in range(r, r + rs) for cc in range(c, c + cs) if (rr, cc) not in seen]
-            seen.update(region)
-            text = collapse_spaces(" ".join(ct.cells[rr][cc].text for rr, cc in region))
-            first, last = ct.cells[r][c], ct.cells[r + rs - 1][c + cs - 1]
-            bbox = (first.x1, scan.top - first.y2, last.x2, scan.top - last.y1)
-            cells.append(Cell(row=r, col=c, row_span=rs, col_span=cs, text=text, bbox=bbox,
-                              page=scan.number, source="pdf_text"))
-    x1, y1, x2, y2 = ct._bbox
-    bounds = [ct.cols[0][0], *(right for _, right in ct.cols)]
-    bbox = (x1, scan.top - y2, x2, scan.top - y1)
-    return TablePart(page=scan.number, bbox=bbox, bounds=bounds, n_rows=len(ct.rows), cells=cells,
-                     edge_tolerance=EDGE_TOL, last_page=scan.number, last_bottom=bbox[3])
 
 
 # ---------------------------------------------------------------- text lines
@@ -230,10 +148,13 @@ def _top(item: TextBlock | TablePart) -> float:
 
 
 # ---------------------------------------------------------------- reader
-def _tables_of(scan: _PageScan, found: list[CamelotTable]) -> list[TablePart]:
-    """Camelot's tables for a page; a lone boxed cell is a framed paragraph, left to the text."""
-    tables = [_convert_table(ct, scan) for ct in found]
-    return [t for t in tables if t.n_rows > 1 or len(t.bounds) > 2]
+def _page_chars(scan: _PageScan) -> list[PageChar]:
+    return [PageChar(c.text, c.loose or c.box) for c in scan.chars if c.box is not None]
+
+
+def _tables_of(found: list[TablePart]) -> list[TablePart]:
+    """A lone boxed cell is a framed paragraph, left to the text."""
+    return [t for t in found if t.n_rows > 1 or len(t.bounds) > 2]
 
 
 def _usable_text(scan: _PageScan) -> bool:
@@ -252,10 +173,11 @@ class PdfTextReader:
         image_numbers = [s.number for s in scans if s not in text_scans and s.n_images]
         if not text_scans and not image_numbers:
             raise ReaderError("empty", f"{path.name}: no text and no images on any page")
-        found, warnings_ = _detect_tables(path, text_scans)
+        ruled = [(s.number, _page_chars(s)) for s in text_scans if s.n_paths]  # rules are drawn paths
+        found, warnings_ = ruled_tables(path, ruled)
         items: list[TextBlock | TablePart] = []
         for scan in text_scans:
-            items += _page_items(scan, _tables_of(scan, found.get(scan.number, [])))
+            items += _page_items(scan, _tables_of(found.get(scan.number, [])))
         heights = {s.number: s.height for s in scans}
         blocks = join_across_pages(items, heights)
         pages = [Page(number=s.number, width=s.width, height=s.height) for s in text_scans]

@@ -43,6 +43,8 @@ INK_BAND = 1  # pixels either side of a rule's line searched for plain ink
 WALL_MARGIN_IN = 0.03  # ends of a border skipped: the crossing rule's own ink is not evidence
 SKEW_MIN_LEN_IN = 1.0  # only rules this long measure the skew
 MAX_THICK_IN = 0.06  # thicker runs are filled areas or pictures, not rules
+MAX_SPLITS = 4  # bands cut out of one set of segments, at most (each split leaves fewer)
+BOXED_SHARE = 0.5  # a table whose side walls are drawn along this share of its rows has them on every row
 MIN_CROSSINGS = 2  # a rule of a table meets at least this many rules of the other direction
 MIN_SINGLE_ROW_COLS = 3  # a one-row grid is a table part only with this many columns
 MIN_SINGLE_ROW_WIDTH_IN = 3.0  # and this wide: bold title strokes can draw a tiny one-row "grid"
@@ -55,7 +57,7 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
     horiz, vert = _rule_masks(ink, px)
     hs, sh = _segments(horiz, False, px)
     vs, sv = _segments(vert, True, px)
-    if len(hs) < 3 or len(vs) < 3:
+    if len(hs) < 2 or len(vs) < 3:  # one row of 3+ columns is a table part (see _table)
         return []
     meets = _meets(hs, vs, sh, sv, _px(TOUCH_IN, px))
     reaches = _meets(hs, vs, sh, sv, _px(REACH_IN, px))
@@ -63,10 +65,41 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
     meets &= reach_h[:, None] & reach_v[None, :]
     tables = []
     for h_idx, v_idx in _groups(meets):
-        table = _table(hs[reach_h], vs[reach_v], (hs[h_idx], vs[v_idx]), (sh, sv), ink, px)
-        if table is not None:
-            tables.append(table)
+        tables += _group_tables((hs[reach_h], vs[reach_v]), (hs[h_idx], vs[v_idx]), (sh, sv), ink, px)
     return sorted(tables, key=lambda t: t.bbox[1])
+
+
+def _group_tables(evidence: tuple[np.ndarray, np.ndarray], own: tuple[np.ndarray, np.ndarray],
+                  slopes: tuple[float, float], ink: np.ndarray, px: float, depth: int = 0) -> list[GridTable]:
+    """The tables of one connected set of rule segments: one, or more where a band that is no row
+    ties several together. Two ruled tables with a title line close between them can be joined
+    by the title's strokes, each long enough to pass for a rule and meeting (or, closed by the
+    bridging, joining) the rules above and below it. The band they stand in is no row (its side
+    walls are not drawn): the vertical segments are cut out of it and what stays connected is
+    grouped again."""
+    table, gaps = _table(*evidence, own, slopes, ink, px)
+    if table is None or not gaps or depth >= MAX_SPLITS:
+        return [] if table is None else [table]
+    own_h, own_v = own
+    cut = _cut_out(own_v, gaps, _px(MIN_RULE_IN, px))
+    if cut.shape == own_v.shape and np.allclose(cut, own_v):
+        return [table]
+    meets = _meets(own_h, cut, *slopes, _px(TOUCH_IN, px))
+    return [t for h_idx, v_idx in _groups(meets)
+            for t in _group_tables(evidence, (own_h[h_idx], cut[v_idx]), slopes, ink, px, depth + 1)]
+
+
+def _cut_out(segs: np.ndarray, bands: list[tuple[float, float]], min_len: int) -> np.ndarray:
+    """Vertical segments without their pieces inside the bands; pieces shorter than a rule dropped."""
+    pieces = segs
+    for top, bottom in bands:
+        above = pieces[:, 1] < top
+        below = pieces[:, 2] > bottom
+        upper = np.column_stack([pieces[:, 0], pieces[:, 1], np.minimum(pieces[:, 2], top)])[above]
+        lower = np.column_stack([pieces[:, 0], np.maximum(pieces[:, 1], bottom), pieces[:, 2]])[below]
+        pieces = np.r_[upper, lower]
+        pieces = pieces[pieces[:, 2] - pieces[:, 1] >= min_len]
+    return pieces.reshape(-1, 3)
 
 
 def has_rules(image: np.ndarray, box: BBox) -> bool:
@@ -251,15 +284,33 @@ def _walls(segs: np.ndarray, ink: np.ndarray, rules: np.ndarray, slope: float, e
     """
     out = np.ones((len(rules), ends.shape[1] - 1), bool)
     for i in range(1, len(rules) - 1):
-        by_rule = np.zeros(ink.shape[0 if vertical else 1] + 1, bool)
-        for lo, hi in segs[np.abs(segs[:, 0] - rules[i]) <= band, 1:]:
-            by_rule[int(lo):int(hi) + 1] = True
-        by_ink = _drawn(ink, rules[i], slope, ends[i, 0], ends[i, -1], INK_BAND, vertical)
-        a, b = ends[i, :-1].astype(int) + margin, ends[i, 1:].astype(int) - margin
-        cover, dense = _fraction(by_rule, a, b), _fraction(by_ink, a, b)
-        near = _fraction(by_rule, a - 2 * margin, b + 2 * margin) > 0
-        out[i] = (b <= a) | (cover >= WALL_COVERAGE) | (near & (dense >= INK_WALL_COVERAGE))
+        out[i] = _wall(segs, ink, rules, slope, ends, band, margin, vertical, i)
     return out
+
+
+def _wall(segs: np.ndarray, ink: np.ndarray, rules: np.ndarray, slope: float, ends: np.ndarray, band: int,
+          margin: int, vertical: bool, i: int) -> np.ndarray:
+    """For rule i: is it drawn along each border between crossing rules k and k+1 (see _walls)."""
+    by_rule = np.zeros(ink.shape[0 if vertical else 1] + 1, bool)
+    for lo, hi in segs[np.abs(segs[:, 0] - rules[i]) <= band, 1:]:
+        by_rule[int(lo):int(hi) + 1] = True
+    by_ink = _drawn(ink, rules[i], slope, ends[i, 0], ends[i, -1], INK_BAND, vertical)
+    a, b = ends[i, :-1].astype(int) + margin, ends[i, 1:].astype(int) - margin
+    cover, dense = _fraction(by_rule, a, b), _fraction(by_ink, a, b)
+    near = _fraction(by_rule, a - 2 * margin, b + 2 * margin) > 0
+    return (b <= a) | (cover >= WALL_COVERAGE) | (near & (dense >= INK_WALL_COVERAGE))
+
+
+def _gap_rows(v_ev: np.ndarray, ink: np.ndarray, xs: np.ndarray, sv: float, cy: np.ndarray, band: int,
+              margin: int) -> np.ndarray:
+    """Rows whose band is not a row of the table: its left or right wall is not drawn there, in a
+    table whose two side walls are drawn along most rows (a table drawn without side walls has
+    no such test). The band between two tables that strokes of a title line tied together."""
+    sides = np.array([_wall(v_ev, ink, xs, sv, cy.T, band, margin, True, i) for i in (0, len(xs) - 1)])
+    boxed = sides.all(0)
+    if boxed.mean() < BOXED_SHARE:
+        return np.zeros(len(boxed), bool)
+    return ~boxed
 
 
 def _fraction(flags: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -300,8 +351,9 @@ def _table_row(xs: np.ndarray, ys: np.ndarray, px: float) -> bool:
 
 
 def _table(hs: np.ndarray, vs: np.ndarray, own: tuple[np.ndarray, np.ndarray], slopes: tuple[float, float],
-           ink: np.ndarray, px: float) -> GridTable | None:
+           ink: np.ndarray, px: float) -> tuple[GridTable | None, list[tuple[float, float]]]:
     """The grid of one connected set of rule segments (`own`); None unless it has 2+ rows and 2+ columns.
+    With it, the (top, bottom) of each band between row rules that is no row (`_gap_rows`).
 
     Borders are drawn by the table's own segments, and by any segment long enough
     to be a rule alone (a piece of a rule a dropout cut from the rest meets too few
@@ -315,7 +367,7 @@ def _table(hs: np.ndarray, vs: np.ndarray, own: tuple[np.ndarray, np.ndarray], s
     # 2+ rows and 2+ columns; a single row is kept with 3+ columns: the last row of a table
     # pushed onto the next page by a page break (a framed title line has fewer).
     if len(xs) < 3 or len(ys) < 2 or (len(ys) == 2 and not _table_row(xs, ys, px)):
-        return None
+        return None, []
     # crossing points of every row rule with every column rule, page pixels, [row, col]
     cx = (xs[None, :] + sv * ys[:, None]) / (1 - sh * sv)
     cy = ys[:, None] + sh * cx
@@ -324,10 +376,12 @@ def _table(hs: np.ndarray, vs: np.ndarray, own: tuple[np.ndarray, np.ndarray], s
     v_ev = np.r_[own_v, vs[vs[:, 2] - vs[:, 1] >= LONE_RULE_IN * px]]
     walls_h = _walls(h_ev, ink, ys, sh, cx, merge, margin, False)
     walls_v = _walls(v_ev, ink, xs, sv, cy.T, merge, margin, True)
+    gaps = [(float(cy[r].min()), float(cy[r + 1].max()))
+            for r in np.flatnonzero(_gap_rows(v_ev, ink, xs, sv, cy, merge, margin))]
     cells = _cells(walls_h, walls_v, cx, cy)
     if len(cells) < 2:
-        return None
+        return None, gaps
     mid_x, mid_y = cx.mean(), cy.mean()
     return GridTable(bbox=(float(cx[:, 0].min()), float(cy[0].min()), float(cx[:, -1].max()), float(cy[-1].max())),
                      row_lines=[float(y + sh * mid_x) for y in ys], col_lines=[float(x + sv * mid_y) for x in xs],
-                     cells=cells, method="lattice")
+                     cells=cells, method="lattice"), gaps
