@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from gongkai.models import BBox, Cell, Document, Page, SourceInfo, TextBlock
+from gongkai.models import BBox, Cell, Document, Page, PageError, SourceInfo, TextBlock
 
 from ..scan.textlayer import usable_text_layer
 from ..tablejoin import TablePart, join_across_pages
@@ -116,8 +116,8 @@ def _scan_all(path: Path) -> list[_PageScan]:
 
 
 # ---------------------------------------------------------------- camelot
-def _camelot_pages(path: Path, pages: list[int], **kwargs: str | int) -> tuple[list[CamelotTable], list[str]]:
-    """Lattice tables on `pages`; failures become warnings (text is still worth having)."""
+def _camelot_pages(path: Path, pages: list[int], **kwargs: str | int) -> tuple[list[CamelotTable], list[PageError]]:
+    """Lattice tables on `pages`; a failure is a PageError for each of them (text is still worth having)."""
     if not pages:
         return [], []
     import camelot  # deferred: ~0.8 s import, needless for PDFs without drawn rules
@@ -129,10 +129,14 @@ def _camelot_pages(path: Path, pages: list[int], **kwargs: str | int) -> tuple[l
                                      suppress_stdout=True, **kwargs)
         return list(found), []
     except Exception as exc:  # camelot/playa raise many types on odd PDFs; never fatal
-        return [], [f"table detection failed on pages {pages}: {type(exc).__name__}: {exc}"]
+        why = f"table detection ({kwargs.get('engine', 'lattice')}) failed on pages {pages}: {type(exc).__name__}: {exc}"
+        return [], [PageError(page=n, stage="tables", kind="table-detection-failed", message=why) for n in pages]
 
 
-def _detect_tables(path: Path, scans: list[_PageScan]) -> tuple[dict[int, list[CamelotTable]], list[str]]:
+def _detect_tables(path: Path, scans: list[_PageScan]
+                   ) -> tuple[dict[int, list[CamelotTable]], list[PageError], dict[int, list[str]]]:
+    """Tables by page, the pages whose table detection failed, and notes for pages where the
+    raster pass found what a failed vector pass could not (nothing of them is lost)."""
     candidates = [s.number for s in scans if s.n_paths and s.has_text]
     found, problems = _camelot_pages(path, candidates, engine="vector")
     by_page: dict[int, list[CamelotTable]] = {}
@@ -143,7 +147,12 @@ def _detect_tables(path: Path, scans: list[_PageScan]) -> tuple[dict[int, list[C
     raster, more = _camelot_pages(path, retry, engine="raster", resolution=RASTER_RESOLUTION)
     for table in raster:
         by_page.setdefault(int(table.page), []).append(table)
-    return by_page, problems + more
+    notes: dict[int, list[str]] = {}
+    for problem in problems:
+        if problem.page in by_page:  # the raster pass read its tables
+            notes.setdefault(problem.page, []).append(f"{problem.message}; its tables read by the raster pass")
+    errors = [p for p in problems if p.page not in by_page] + more
+    return by_page, sorted(errors, key=lambda e: e.page or 0), notes
 
 
 # ---------------------------------------------------------------- camelot → cells
@@ -252,20 +261,21 @@ class PdfTextReader:
         image_numbers = [s.number for s in scans if s not in text_scans and s.n_images]
         if not text_scans and not image_numbers:
             raise ReaderError("empty", f"{path.name}: no text and no images on any page")
-        found, warnings_ = _detect_tables(path, text_scans)
+        found, page_errors, table_notes = _detect_tables(path, text_scans)
         items: list[TextBlock | TablePart] = []
         for scan in text_scans:
             items += _page_items(scan, _tables_of(scan, found.get(scan.number, [])))
         heights = {s.number: s.height for s in scans}
         blocks = join_across_pages(items, heights)
-        pages = [Page(number=s.number, width=s.width, height=s.height) for s in text_scans]
+        pages = [Page(number=s.number, width=s.width, height=s.height, notes=table_notes.get(s.number, []))
+                 for s in text_scans]
         scanned = []
         if image_numbers:  # deferred import: the scan path loads OCR models
             from ..scan.raster import pdf_pages
             from .scan import blocks_of, read_page_images
 
             scanned, more, _ = read_page_images(pdf_pages(path, image_numbers))
-            warnings_ += more
+            page_errors += more
             blocks += blocks_of(scanned)
             pages += [p.to_page() for p in scanned]
         if not any(isinstance(b, TablePart) or b.text for b in blocks):
@@ -275,7 +285,7 @@ class PdfTextReader:
             source=source.model_copy(update={"pages": len(scans)}),
             pages=sorted(pages, key=lambda p: p.number),
             blocks=[b.to_table() if isinstance(b, TablePart) else b for b in ordered],
-            warnings=warnings_,
+            page_errors=sorted(page_errors, key=lambda e: e.page or 0),
         )
         document._page_images.update({p.number: p.image for p in scanned})
         return document
