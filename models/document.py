@@ -99,7 +99,7 @@ class PageError(BaseModel):
 
     page: int | None = Field(default=None, ge=1, description="1-based; null: not tied to one page")
     stage: str = Field(description="where it was lost: raster, ocr, tables, read")
-    kind: str = Field(description="a short word: undecodable, out-of-memory, table-detection-failed, "
+    kind: str = Field(description="a short word: undecodable, out-of-memory, unexpected, table-detection-failed, "
                       "table-structure-lost, reader-warning")
     message: str
 

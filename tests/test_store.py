@@ -198,7 +198,7 @@ def test_migrate_creates_tables_and_indexes(store: OperationalStore) -> None:
     }
     assert {"ix_fields_field_id", "ix_reports_year", "ix_reports_agency_key", "ix_review_queue_state"} <= indexes
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0005"
+        assert MigrationContext.configure(conn).get_current_revision() == "0006"
     store.migrate()  # a second upgrade is a no-op
 
 

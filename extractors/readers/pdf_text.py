@@ -105,14 +105,24 @@ def _char(textpage: pdfium.PdfTextPage, i: int, top: float) -> _Char:
     return _Char(text, (left, top - upper, right, top - bottom))
 
 
-def _scan_all(path: Path) -> list[_PageScan]:
+def _scan_all(path: Path) -> tuple[list[_PageScan], list[PageError], int]:
+    """Every page pdfium can read, a PageError for each it cannot, and the page count."""
     pdf = _open(path)
+    scans: list[_PageScan] = []
+    errors: list[PageError] = []
     try:
-        return [_scan_page(pdf, i) for i in range(len(pdf))]
-    except pdfium.PdfiumError as exc:
-        raise ReaderError("corrupt", f"{path.name}: a page cannot be read: {exc}") from exc
+        for i in range(len(pdf)):
+            try:
+                scans.append(_scan_page(pdf, i))
+            except pdfium.PdfiumError as exc:  # that page only: the others are still read
+                errors.append(PageError(page=i + 1, stage="read", kind="undecodable",
+                                        message=f"page {i + 1} cannot be read: {exc}"))
+        n_pages = len(pdf)
     finally:
         pdf.close()
+    if not scans and errors:
+        raise ReaderError("corrupt", f"{path.name}: none of its {n_pages} page(s) can be read ({errors[0].message})")
+    return scans, errors, n_pages
 
 
 # ---------------------------------------------------------------- camelot
@@ -256,12 +266,13 @@ class PdfTextReader:
     media_types: tuple[str, ...] = ("application/pdf",)
 
     def read(self, path: Path, source: SourceInfo) -> Document:
-        scans = _scan_all(path)
+        scans, unreadable, n_pages = _scan_all(path)
         text_scans = [s for s in scans if s.has_text and (not s.n_images or _usable_text(s))]
         image_numbers = [s.number for s in scans if s not in text_scans and s.n_images]
         if not text_scans and not image_numbers:
             raise ReaderError("empty", f"{path.name}: no text and no images on any page")
         found, page_errors, table_notes = _detect_tables(path, text_scans)
+        page_errors += unreadable
         items: list[TextBlock | TablePart] = []
         for scan in text_scans:
             items += _page_items(scan, _tables_of(scan, found.get(scan.number, [])))
@@ -282,7 +293,7 @@ class PdfTextReader:
             raise ReaderError("empty", f"{path.name}: no text found on any page, by its text layer or by OCR")
         ordered = sorted(blocks, key=lambda b: (b.page or 0, b.bbox[1] if b.bbox else 0.0))
         document = Document(
-            source=source.model_copy(update={"pages": len(scans)}),
+            source=source.model_copy(update={"pages": n_pages}),
             pages=sorted(pages, key=lambda p: p.number),
             blocks=[b.to_table() if isinstance(b, TablePart) else b for b in ordered],
             page_errors=sorted(page_errors, key=lambda e: e.page or 0),

@@ -6,6 +6,7 @@ page (the document's result is then partial); the other pages are still read.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,8 @@ from gongkai.models import Document, PageError, SourceInfo, TextBlock
 from ..ocr import OcrBackend, default_backend
 from ..tablejoin import TablePart, join_across_pages
 from .base import ReaderError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the scan stages are imported on first use: they load OpenCV and models
     from ..scan.page import ScannedPage
@@ -40,6 +43,10 @@ def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = No
         except MemoryError:
             errors.append(PageError(page=page.number, stage="ocr", kind="out-of-memory",
                                     message=f"page {page.number}: out of memory while reading it"))
+        except Exception as exc:  # noqa: BLE001 - one page's failure (an OpenCV error on odd pixels) is that page's
+            log.exception("page %d could not be read", page.number)
+            errors.append(PageError(page=page.number, stage="ocr", kind="unexpected",
+                                    message=f"page {page.number}: {type(exc).__name__}: {exc}"))
     errors += [e for page in read for e in page.errors]
     return read, sorted(errors, key=lambda e: e.page or 0), count
 
