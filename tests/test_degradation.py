@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,31 +167,23 @@ def tiff_with_corrupt_frames(path: Path, corrupt: tuple[int, ...]) -> int:
     buffer = io.BytesIO()
     first.save(buffer, "TIFF", save_all=True, append_images=filler, compression="tiff_adobe_deflate")
     data = bytearray(buffer.getvalue())
-    frame_data = _deflate_streams(bytes(data))
-    assert len(frame_data) >= n_frames
-    for number in corrupt:
-        start, end = frame_data[number - 1]
-        data[start:end] = bytes(b ^ 0x5A for b in data[start:end])
+    for number, (offsets, counts) in enumerate(_strips(buffer), start=1):
+        if number in corrupt:
+            for offset, count in zip(offsets, counts):
+                data[offset:offset + count] = bytes(b ^ 0x5A for b in data[offset:offset + count])
     path.write_bytes(bytes(data))
     return n_frames
 
 
-def _deflate_streams(data: bytes) -> list[tuple[int, int]]:
-    """(start, end) of each frame's zlib stream, in file order (Pillow writes frame by frame)."""
-    spans, at = [], 0
-    while (found := data.find(b"\x78", at)) >= 0:
-        try:
-            decoder = zlib.decompressobj()
-            decoder.decompress(data[found:])
-            if decoder.eof:
-                end = len(data) - len(decoder.unused_data)
-                spans.append((found, end))
-                at = end
-                continue
-        except zlib.error:
-            pass
-        at = found + 1
-    return spans
+def _strips(buffer: io.BytesIO) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Each frame's StripOffsets and StripByteCounts (TIFF tags 273, 279)."""
+    buffer.seek(0)
+    with Image.open(buffer) as img:
+        found = []
+        for k in range(img.n_frames):
+            img.seek(k)
+            found.append((tuple(img.tag_v2[273]), tuple(img.tag_v2[279])))
+    return found
 
 
 @pytest.mark.slow
