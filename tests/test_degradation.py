@@ -212,3 +212,30 @@ def test_a_scan_missing_three_pages_is_partial_in_json_store_show_and_run(tmp_pa
     assert sum(len(r.fields) for r in stored.reports) == sum(len(r["fields"]) for r in data["reports"])
     shown = CliRunner().invoke(app, ["show", data["source"]["sha256"], "--store", url])
     assert "PARTIAL, 3 page error(s)" in shown.output
+
+
+def test_migration_0006_marks_stored_failures_failed_and_the_rest_complete(db_url: str) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    from gongkai.store.operational import alembic_config
+
+    store = OperationalStore(db_url)
+    try:
+        cfg = alembic_config()
+        with store._write_transaction() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0005")
+        with store._write_transaction() as conn:
+            for sha, stage in (("a" * 64, None), ("b" * 64, "read")):
+                conn.execute(sa.text(
+                    "INSERT INTO documents (sha256, name, media_type, result_schema, created_at, error_stage,"
+                    " error_kind, error_message) VALUES (:sha, 'x', 'text/plain', 'report-extraction/1',"
+                    " CURRENT_TIMESTAMP, :stage, :kind, :msg)"),
+                    {"sha": sha, "stage": stage, "kind": stage and "corrupt", "msg": stage and "bad"})
+        store.migrate()
+        assert store.get_document("a" * 64).status == "complete"
+        assert store.get_document("b" * 64).status == "failed"
+        assert store.load_result("b" * 64).status == "failed"
+    finally:
+        store.close()
