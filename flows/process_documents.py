@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib
-import os
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
