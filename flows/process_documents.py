@@ -149,7 +149,8 @@ def process_documents(
         store.optimize()  # the review app reads a queue that may just have grown a lot
         queue = ReviewReader(store).size_by_reason()
     _publish_summary(rows, summary, counts, queue)
-    return {"documents": len(paths), **summary, "analytics": counts, "open_review_items": sum(queue.values())}
+    return {"documents": len(paths), "partial": summary["partial"], **summary, "analytics": counts,
+            "open_review_items": sum(queue.values())}
 
 
 def _stored(result: ExtractionResult, path: str, store_url: str, reprocess: bool, source_url: str | None = None,
