@@ -17,6 +17,7 @@ from .agency import agency_key
 from .checks import run_checks, suggest_blanks
 from .classify import detect_agency, detect_kind, detect_template, detect_year, report_title
 from .completeness import missing_fields
+from .degradation import page_errors_of, page_notes_of
 from .detect import describe_source, detect_media_type
 from .flattened import read_flattened
 from .mapping import TableMapping, map_template
@@ -60,9 +61,11 @@ def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -
         for report in reports:
             report.crops = review_crops(report.fields, document._page_images)
             report.page_images = page_pngs(report.fields, document._page_images)
+    lost = {"page_errors": page_errors_of(document), "page_notes": page_notes_of(document)}
     if not reports:
-        return _failed(document.source, "segment", "empty", "no text or tables could be read from the document")
-    return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION)
+        failed = _failed(document.source, "segment", "empty", "no text or tables could be read from the document")
+        return failed.model_copy(update=lost)
+    return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION, **lost)
 
 
 def extract_report(

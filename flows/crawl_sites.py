@@ -7,20 +7,10 @@ Prefect server, so one is started on 127.0.0.1 when no PREFECT_API_URL is set).
 """
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import httpx
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from tqdm import tqdm
@@ -28,10 +18,10 @@ from tqdm import tqdm
 from gongkai.crawl.config import load_config
 from gongkai.crawl.crawler import SiteSummary
 from gongkai.crawl.run import chosen_sites, crawl
+from gongkai.flows.prefect_api import owned_ephemeral_api, prefect_server
 from gongkai.flows.process_documents import process_documents
 
 SUMMARY_COLUMNS = ("pages_fetched", "new", "changed", "not_modified", "duplicates", "refused", "errors")
-SERVER_START_TIMEOUT_S = 120
 
 
 @task(name="crawl")
@@ -62,6 +52,13 @@ def crawl_sites(store_url: str, analytics_path: str, data_dir: str, config_path:
                              description="Per-site summary of gongkai's crawl_sites flow")
     return {"run_id": run_id, "sites": [_site_dict(s) for s in summaries], "processed": processed,
             "summary": text}
+
+
+def crawl_once(store_url: str, analytics_path: str, data_dir: str, config_path: str | None = None,
+               site: str | None = None, progress: bool = False) -> dict[str, Any]:
+    """`gongkai crawl --once`: the flow on an API whose server dies with this process."""
+    with owned_ephemeral_api():
+        return crawl_sites(store_url, analytics_path, data_dir, config_path, site, progress)
 
 
 def _site_dict(summary: SiteSummary) -> dict[str, Any]:
@@ -114,76 +111,3 @@ def serve_crawl(store_url: str, analytics_path: str, data_dir: Path, config_path
             pause_on_shutdown=False,
             **schedule,
         )
-
-
-@contextmanager
-def prefect_server(data_dir: Path) -> Iterator[str]:
-    """PREFECT_API_URL when set; else `prefect server start` on 127.0.0.1 (state under the
-    data directory), stopped on exit."""
-    existing = os.environ.get("PREFECT_API_URL")
-    if existing:
-        yield existing
-        return
-    port = _free_port()
-    home = data_dir / "prefect-server"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": os.environ.get(
-               "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS", "10")}
-    prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or "prefect"
-    with (home / "server.log").open("ab") as log:
-        server = subprocess.Popen(
-            [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent)
-    api_url = f"http://127.0.0.1:{port}/api"
-    try:
-        _wait_healthy(api_url, server)
-        os.environ["PREFECT_API_URL"] = api_url
-        from prefect.settings import PREFECT_API_URL, temporary_settings
-
-        with temporary_settings({PREFECT_API_URL: api_url}):
-            yield api_url
-    finally:
-        os.environ.pop("PREFECT_API_URL", None)
-        _stop(server)
-
-
-def _die_with_parent() -> None:
-    """In the server's process before it starts: it gets SIGTERM when `gongkai serve` ends,
-    however it ends (killed outright, the finally below never runs). Linux's PR_SET_PDEATHSIG."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(api_url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"prefect server exited with {server.returncode} before it was healthy")
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"prefect server at {api_url} not healthy after {SERVER_START_TIMEOUT_S} s")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)  # its own session: the server and its workers, nothing else
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()

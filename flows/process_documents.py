@@ -9,10 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib
-import os
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,8 +18,6 @@ from prefect import flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
 from prefect.futures import as_completed
-from prefect.logging.handlers import APILogHandler
-from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
@@ -30,6 +25,7 @@ from tqdm import tqdm
 from gongkai.config import load_templates
 from gongkai.extractors.detect import sha256_of
 from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
+from gongkai.flows.prefect_api import owned_ephemeral_api
 from gongkai.models import ExtractionResult, LearnedLabel
 from gongkai.store.analytics import load_analytics
 from gongkai.review.rules import recheck_document
@@ -153,7 +149,8 @@ def process_documents(
         store.optimize()  # the review app reads a queue that may just have grown a lot
         queue = ReviewReader(store).size_by_reason()
     _publish_summary(rows, summary, counts, queue)
-    return {"documents": len(paths), **summary, "analytics": counts, "open_review_items": sum(queue.values())}
+    return {"documents": len(paths), "partial": summary["partial"], **summary, "analytics": counts,
+            "open_review_items": sum(queue.values())}
 
 
 def _stored(result: ExtractionResult, path: str, store_url: str, reprocess: bool, source_url: str | None = None,
@@ -175,6 +172,9 @@ def _counts(result: ExtractionResult, saved: dict[str, Any]) -> Counter[str]:
         counts["carried_reviews"] += saved["carried"]
     if result.error:
         counts["errors"] += 1
+    if result.status == "partial":  # stored with what was read; page_errors say what was not
+        counts["partial"] += 1
+        counts["page_errors"] += len(result.page_errors)
     for report in result.reports:
         counts["reports"] += 1
         counts.update(f.status for f in report.fields)
@@ -187,6 +187,7 @@ def _summary_row(result: ExtractionResult, saved: dict[str, Any]) -> dict[str, A
     return {
         "document": result.source.name,
         "stored": saved["outcome"],
+        "status": result.status + (f" ({len(result.page_errors)} page errors)" if result.page_errors else ""),
         "error": "; ".join(e for e in (f"{result.error.kind}: {result.error.message}" if result.error else "",
                                        saved.get("error", "")) if e),
         "reports": ", ".join(f"{r.year or '?'} {r.kind} {r.template or ''}".strip() for r in result.reports),
@@ -199,9 +200,10 @@ def _summary_row(result: ExtractionResult, saved: dict[str, Any]) -> dict[str, A
 def _publish_summary(
     rows: list[dict[str, Any]], summary: Counter[str], counts: dict[str, int], queue: dict[str, int]
 ) -> None:
-    header = "| document | stored | reports | fields | accepted | needs review | error |\n|---|---|---|---|---|---|---|\n"
+    header = ("| document | stored | status | reports | fields | accepted | needs review | error |\n"
+              "|---|---|---|---|---|---|---|---|\n")
     body = "".join(
-        f"| {r['document']} | {r['stored']} | {r['reports']} | {r['fields']} | {r['accepted']} "
+        f"| {_cell(r['document'])} | {r['stored']} | {r['status']} | {r['reports']} | {r['fields']} | {r['accepted']} "
         f"| {r['needs_review']} | {r['error']} |\n"
         for r in rows
     )
@@ -246,31 +248,9 @@ def run_flow(
     progress: bool = True,
     reprocess: bool = False,
 ) -> dict[str, Any]:
+    """The flow on one Prefect API for it and its local workers (a local Dask cluster's worker
+    processes find its URL in the environment), started now and dying with this process unless
+    PREFECT_API_URL names one; a remote cluster (--dask-address) needs a PREFECT_API_URL it can reach."""
     configured = process_documents.with_options(task_runner=task_runner(runner, dask_address))
-    with _shared_api_for_local_workers(runner == "dask" and not dask_address):
+    with owned_ephemeral_api():
         return configured([str(p) for p in paths], store_url, str(analytics_path), progress, reprocess)
-
-
-@contextmanager
-def _shared_api_for_local_workers(needed: bool) -> Iterator[None]:
-    """One temporary Prefect API for the flow and its local Dask worker processes.
-
-    Without a configured API each worker process would start an ephemeral server of
-    its own; started here first, its URL reaches the workers through the environment.
-    A remote cluster (--dask-address) needs a PREFECT_API_URL it can reach instead.
-    """
-    if not needed or os.environ.get("PREFECT_API_URL"):
-        yield
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    server.start(timeout=120)
-    os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        with temporary_settings({PREFECT_API_URL: server.api_url}):
-            yield
-    finally:
-        APILogHandler().flush()  # the run's last log lines go out before their server does
-        os.environ.pop("PREFECT_API_URL", None)
-        server.stop()

@@ -35,7 +35,7 @@ def default_analytics() -> Path:
 
 
 def collect_inputs(paths: list[Path]) -> list[Path]:
-    """Files as given, and every report-like file below a given folder, sorted."""
+    """Files as given, and every report-like file below a given folder, sorted; each file once."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -44,13 +44,26 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
             found.append(path)
         else:
             raise typer.BadParameter(f"{path} does not exist")
-    return found
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(os.path.abspath(path), path)  # a file named twice is read once
+    return list(unique.values())
+
+
+def output_names(inputs: list[Path], files: list[Path]) -> dict[Path, Path]:
+    """Each file's output name without suffix: its path below the deepest folder that holds every
+    input (a given folder, or a given file's folder). Unique for distinct files, the same for the
+    same command line: `a/x.pdf b/x.pdf` -> a/x.pdf, b/x.pdf; one folder or files of one folder ->
+    the file names (and subfolders) as before."""
+    roots = [Path(os.path.abspath(p)) if p.is_dir() else Path(os.path.abspath(p)).parent for p in inputs]
+    common = Path(os.path.commonpath(roots)) if roots else Path.cwd()
+    return {f: Path(os.path.abspath(f)).relative_to(common) for f in files}
 
 
 @app.command()
 def extract(
     inputs: Annotated[list[Path], typer.Argument(help="files or folders")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="folder for <input name>.json")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for <input path>.json (see docs/output-contract.md)")],
     progress: bool = True,
 ) -> None:
     """Write the report-extraction/1 JSON of each input (no store, no server)."""
@@ -58,13 +71,17 @@ def extract(
 
     out.mkdir(parents=True, exist_ok=True)
     files = collect_inputs(inputs)
-    failed = 0
+    names = output_names(inputs, files)
+    failed = partial = 0
     for path in tqdm(files, unit="doc", disable=not progress, desc="extract"):
         result = extract_file(path)
         failed += result.error is not None
-        (out / f"{path.name}.json").write_text(result.to_json(), encoding="utf-8")
-        write_review_crops(result, out / f"{path.name}.crops")
-    typer.echo(f"{len(files)} documents, {failed} with errors, JSON in {out}")
+        partial += result.status == "partial"
+        target = out / f"{names[path]}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(result.to_json(), encoding="utf-8")
+        write_review_crops(result, out / f"{names[path]}.crops")
+    typer.echo(f"{len(files)} documents, {failed} with errors, {partial} partial, JSON in {out}")
 
 
 def write_review_crops(result: ExtractionResult, folder: Path) -> None:
@@ -117,8 +134,8 @@ def show(
     target: Annotated[str, typer.Argument(help="a file to extract, or a stored document's sha256")],
     store: Annotated[Optional[str], typer.Option(help="operational store URL, for a sha256")] = None,
 ) -> None:
-    """Print each report's tables as the template lays them out."""
-    from gongkai.render import render_report
+    """Print each report's tables as the template lays them out (a partial document's page errors first)."""
+    from gongkai.render import render_report, render_status
 
     if Path(target).exists():
         from gongkai.extractors.pipeline import extract_file
@@ -132,6 +149,9 @@ def show(
     if result.error:
         typer.echo(f"{result.source.name}: {result.error.stage} failed ({result.error.kind}): {result.error.message}")
         raise typer.Exit(1)
+    status = render_status(result)
+    if status:
+        typer.echo(status + "\n")
     for report in result.reports:
         typer.echo(render_report(report) + "\n")
 
@@ -334,11 +354,11 @@ def crawl(
             load_config(config).site(site)
         except ConfigError as exc:
             raise typer.BadParameter(str(exc)) from None
-    from gongkai.flows.crawl_sites import crawl_sites
+    from gongkai.flows.crawl_sites import crawl_once
 
     analytics_path = analytics or default_analytics()
     analytics_path.parent.mkdir(parents=True, exist_ok=True)
-    result = crawl_sites(store or default_store_url(), str(analytics_path), str(data_dir()),
+    result = crawl_once(store or default_store_url(), str(analytics_path), str(data_dir()),
                          str(config) if config else None, site, progress)
     typer.echo(result["summary"])
     if result["processed"].get("store_failed"):

@@ -5,10 +5,20 @@ import unicodedata
 
 from gongkai.config import load_template
 from gongkai.extractors.completeness import is_missing
-from gongkai.models import FieldValue, Report, TableSpec
+from gongkai.models import ExtractionResult, FieldValue, Report, TableSpec
 
 MARKS = {"accepted": "", "needs_review": "?", "corrected": "✎"}
 LEGEND = "? needs review   · a blank cell   ? alone: not found in the document (or its row not recognised)   ✎ corrected"
+
+
+def render_status(result: ExtractionResult) -> str | None:
+    """A partial document's line and its page errors (what could not be read); None when complete."""
+    if result.status != "partial":
+        return None
+    lines = [f"{result.source.name}: PARTIAL, {len(result.page_errors)} page error(s): "
+             "what could not be read is missing below"]
+    lines += [f"  page {e.page or '-'}: {e.stage}/{e.kind}: {e.message}" for e in result.page_errors]
+    return "\n".join(lines)
 
 
 def render_report(report: Report) -> str:

@@ -1,8 +1,9 @@
 """Pydantic types every stage shares. No I/O."""
-from .document import BBox, Block, Cell, CellSource, Document, Page, SourceInfo, Table, TextBlock
+from .document import BBox, Block, Cell, CellSource, Document, Page, PageError, PageNote, SourceInfo, Table, TextBlock
 from .report import (
     SCHEMA,
     CheckResult,
+    DocumentStatus,
     ExtractionResult,
     FieldStatus,
     FieldValue,
@@ -16,8 +17,8 @@ from .scan import GridCell, GridTable, OcrLine, PageRegion
 from .template import ColumnSpec, LearnedLabel, RowSpec, RuleSpec, TableSpec, Template, Thresholds
 
 __all__ = [
-    "BBox", "Block", "Cell", "CellSource", "Document", "Page", "SourceInfo", "Table", "TextBlock",
-    "SCHEMA", "CheckResult", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
+    "BBox", "Block", "Cell", "CellSource", "Document", "Page", "PageError", "PageNote", "SourceInfo", "Table",
+    "TextBlock", "SCHEMA", "CheckResult", "DocumentStatus", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
     "GridCell", "GridTable", "OcrLine", "PageRegion",
     "ColumnSpec", "LearnedLabel", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",

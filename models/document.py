@@ -92,13 +92,35 @@ class Page(BaseModel):
     regions: list[PageRegion] = Field(default_factory=list, description="layout regions of an OCR'd page")
 
 
+class PageError(BaseModel):
+    """Something of the document that could not be read: a page that would not decode, a table
+    the table detector gave up on, a damaged span of text. Kept as data, it makes the
+    document's result `partial`; what was read around it is still extracted and stored."""
+
+    page: int | None = Field(default=None, ge=1, description="1-based; null: not tied to one page")
+    stage: str = Field(description="where it was lost: raster, ocr, tables, read")
+    kind: str = Field(description="a short word: undecodable, out-of-memory, unexpected, table-detection-failed, "
+                      "table-structure-lost, reader-warning")
+    message: str
+
+
+class PageNote(BaseModel):
+    """What reading a page did to it (turned, deskewed, seal removed, blank): nothing lost."""
+
+    page: int = Field(ge=1)
+    note: str
+
+
 class Document(BaseModel):
     """A whole input file as a reader recovered it: blocks in reading order."""
 
     source: SourceInfo
     pages: list[Page] = Field(default_factory=list)
     blocks: list[Block] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list, description="free-text losses a reader noted (a damaged span); each becomes a "
+        "PageError of kind reader-warning in the result ('page N: ...' names its page)")
+    page_errors: list[PageError] = Field(default_factory=list, description="what could not be read, page by page")
     metadata: dict[str, str] = Field(
         default_factory=dict,
         description="what the page says about itself: HTML <meta name=…> content, a crawl's `key: value` "

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from .document import BBox, Confidence, SourceInfo
+from .document import BBox, Confidence, PageError, PageNote, SourceInfo
 
 TemplateId = Literal["gov-2021", "gov-2019", "legacy-stat"]
 ReportKind = Literal["tabular", "narrative", "not-a-report"]
 FieldStatus = Literal["accepted", "needs_review", "corrected"]
+DocumentStatus = Literal["complete", "partial", "failed"]
 Value = int | float | None
 
 SCHEMA = "report-extraction/1"
@@ -98,8 +99,20 @@ class ExtractionResult(BaseModel):
     error: StageError | None = None
     pipeline_version: str | None = None
     reports: list[Report] = Field(default_factory=list)
+    page_errors: list[PageError] = Field(
+        default_factory=list, description="what of the document could not be read (pages, tables, text spans)")
+    page_notes: list[PageNote] = Field(default_factory=list, description="what reading each page did to it")
 
     model_config = {"populate_by_name": True}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> DocumentStatus:
+        """failed: nothing could be extracted (`error`); partial: something could not be read
+        (`page_errors`), the rest is extracted as usual; complete: every page was read."""
+        if self.error is not None:
+            return "failed"
+        return "partial" if self.page_errors else "complete"
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)

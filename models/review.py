@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .document import BBox
+from .document import BBox, PageError
 from .report import CheckResult, Value
 
 ItemKind = Literal["field", "unmapped"]
@@ -116,6 +116,8 @@ class QueueGroup(BaseModel):
     source_kind: SourceKind
     open_items: int
     reasons: dict[str, int] = Field(default_factory=dict)
+    document_status: str = Field(default="complete", description="partial: some of the document could not be read")
+    page_errors: int = Field(default=0, description="how many page errors its document has")
 
 
 class AuditEntry(BaseModel):
@@ -167,3 +169,5 @@ class ReportView(BaseModel):
     cells: list[ReportCell]
     checks: list[CheckResult]
     pages: list[int] = Field(default_factory=list, description="pages with a stored image")
+    document_status: str = Field(default="complete", description="partial: some of the document could not be read")
+    page_errors: list[PageError] = Field(default_factory=list, description="what of its document could not be read")

@@ -1,10 +1,12 @@
 """Keeping the DuckDB analytics store in step with reviewers' saves.
 
 A save replaces its report's rows at once (a full rebuild when the file lacks a table or
-column the report needs). DuckDB lets one process write a file: while `gongkai run`
-holds it, the rebuild fails with a lock error and a background thread retries, with a
-growing delay and a bounded number of tries, until it gets through. Saves made meanwhile
-are picked up by that retry (every rebuild reads the whole operational store).
+column the report needs). Every write builds the file's next version and swaps it in
+(store/analytics_file.py), so analysts' open connections never block it; writers take
+turns on the file's lock. While another writer (`gongkai run`) holds it for more than
+WRITE_WAIT_S, the save returns and a background thread retries, with a growing delay and a
+bounded number of tries, until it gets through. Saves made meanwhile are picked up by that
+retry (every rebuild reads the whole operational store).
 """
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ import duckdb
 
 from gongkai.config import load_templates
 from gongkai.store.analytics import NeedsRebuild, load_analytics, refresh_report
+from gongkai.store.analytics_file import AnalyticsBusy
 from gongkai.store.operational import OperationalStore
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.5, 1, 1, 2, 2, 4, 4, 8, 8, 15, 15, 30)  # about 90 s in all
+WRITE_WAIT_S = 1.0  # a save waits this long for another writer, then leaves it to the retry
 
 
 class AnalyticsSync:
@@ -58,14 +62,14 @@ class AnalyticsSync:
         try:
             if report_id is not None:
                 try:
-                    refresh_report(self.store, Path(self.path), report_id)
+                    refresh_report(self.store, Path(self.path), report_id, wait_s=WRITE_WAIT_S)
                     self.last_error = None
                     return True
                 except NeedsRebuild:
                     pass
             field_ids = [i for t in load_templates() for i in t.field_ids()]
-            load_analytics(self.store, Path(self.path), field_ids=field_ids)
-        except duckdb.IOException as exc:  # the file is locked by another process
+            load_analytics(self.store, Path(self.path), field_ids=field_ids, wait_s=WRITE_WAIT_S)
+        except (AnalyticsBusy, duckdb.IOException) as exc:  # another writer holds the file
             self.last_error = str(exc)
             return False
         self.last_error = None

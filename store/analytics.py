@@ -1,8 +1,9 @@
 """Analytics store: a DuckDB file rebuilt from the operational store, and its export.
 
 Only accepted and corrected values reach it: a needs_review value stays out until a
-reviewer corrects it. DuckDB allows one writer per file, so each call opens, works and
-closes; a reader (a notebook, a dashboard) should open the file read_only.
+reviewer corrects it. Every write builds the next version of the file beside it and swaps
+it in (analytics_file.rewrite), so an analyst's open read-only connection never blocks a
+run and keeps its snapshot; readers (a notebook, a dashboard) should open the file read_only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 import duckdb
 
 from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
+from .analytics_file import DEFAULT_WAIT_S, rewrite
 from .operational import OperationalStore
 
 TEMPLATE_TABLES = ("active", "requests", "appeals", "legacy")
@@ -27,7 +29,7 @@ CREATE TABLE reports (
     report_key VARCHAR PRIMARY KEY, report_id BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
     name VARCHAR NOT NULL, source_url VARCHAR, ordinal INTEGER NOT NULL, agency VARCHAR, agency_key VARCHAR,
     year INTEGER, template VARCHAR, kind VARCHAR NOT NULL, title VARCHAR,
-    complete BOOLEAN NOT NULL
+    complete BOOLEAN NOT NULL, document_status VARCHAR NOT NULL
 )"""
 # Every stored field, whatever its status: it decides which reports "have" a table and
 # which columns a wide table gets. Temporary: gone when the connection closes.
@@ -47,18 +49,16 @@ ORDER BY r.report_id, f.field_id"""
 
 
 def load_analytics(
-    operational: OperationalStore, duckdb_path: Path, *, field_ids: Iterable[str] = ()
+    operational: OperationalStore, duckdb_path: Path, *, field_ids: Iterable[str] = (),
+    wait_s: float = DEFAULT_WAIT_S,
 ) -> dict[str, int]:
-    """Rebuild the analytics tables in one DuckDB transaction; returns rows per table.
+    """Rebuild the analytics tables into the file's next version; returns rows per table.
 
     field_ids (e.g. every canonical id of the templates) become wide columns even when
     no document has them yet, in the given order; ids found in the data follow, sorted.
+    wait_s: how long to wait for another writer (AnalyticsBusy after it).
     """
-    duckdb_path = Path(duckdb_path)
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(duckdb_path))
-    try:
-        con.begin()
+    with rewrite(Path(duckdb_path), wait_s=wait_s) as con:
         _drop_outputs(con)
         _load_reports(con, operational)
         _stage_fields(con, operational)
@@ -68,34 +68,26 @@ def load_analytics(
             _build_wide(con, table, wanted)
         counts = {name: _count(con, name) for name in EXPORTED}
         counts.update(build_analyst_tables(con, operational))
-        con.commit()  # readers see the old tables or the new ones, never a mix
         return counts
-    except BaseException:
-        con.rollback()
-        raise
-    finally:
-        con.close()
 
 
 class NeedsRebuild(RuntimeError):
     """The analytics file lacks a table or a column a one-report refresh would need."""
 
 
-def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: int) -> None:
-    """Replace one report's rows (reports, field_values, its wide rows) in one DuckDB
-    transaction, after a reviewer's save: a full rebuild reads every stored field.
-    NeedsRebuild when the file is missing or a wide table has no column for one of its ids."""
+def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: int,
+                   wait_s: float = DEFAULT_WAIT_S) -> None:
+    """Replace one report's rows (reports, field_values, its wide rows) in the file's next
+    version, after a reviewer's save: a full rebuild reads every stored field.
+    NeedsRebuild when the file is missing or a wide table has no column for one of its ids;
+    AnalyticsBusy when another writer holds the file longer than wait_s."""
     duckdb_path = Path(duckdb_path)
     if not duckdb_path.exists():
         raise NeedsRebuild(f"no analytics store at {duckdb_path}")
-    con = duckdb.connect(str(duckdb_path))
-    began = False
-    try:
+    with rewrite(duckdb_path, wait_s=wait_s) as con:
         present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if not set(EXPORTED) | set(ANALYST_TABLES) <= present:
             raise NeedsRebuild("analytics tables missing")
-        con.begin()
-        began = True
         for table in EXPORTED:
             con.execute(f"DELETE FROM {_ident(table)} WHERE report_id = ?", [report_id])
         _load_reports(con, operational, report_id)
@@ -105,13 +97,6 @@ def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: 
         for table in TEMPLATE_TABLES:
             _insert_wide_row(con, table)
         refresh_analyst_rows(con, operational, report_id)
-        con.commit()
-    except BaseException:
-        if began:
-            con.rollback()
-        raise
-    finally:
-        con.close()
 
 
 def _insert_wide_row(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -179,7 +164,7 @@ def wide_column(field_id: str) -> str:
 
 # ---------------------------------------------------------------------------------------
 def _drop_outputs(con: duckdb.DuckDBPyConnection) -> None:
-    # Dropped inside the transaction, so a failed rebuild leaves the old tables in place.
+    # In the next version only: a failed rebuild is thrown away and the old file stays.
     for table in reversed(EXPORTED):
         con.execute(f"DROP TABLE IF EXISTS {_ident(table)}")
 
@@ -204,6 +189,7 @@ def _load_reports(
             r.kind,
             r.title,
             bool(r.complete),
+            r.document_status,
         )
         for r in operational.iter_reports(report_id)
     )

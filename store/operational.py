@@ -45,6 +45,7 @@ from gongkai.models import (
 from . import enqueue
 from .agencies import after_document_stored
 from .audit import aware, utc_now
+from .page_issues import load_page_issues, save_page_issues
 from .reprocess import reprocess_document
 from .schema import (  # TABLES and metadata re-exported: tests and migrations/env.py use them here
     TABLES,
@@ -106,6 +107,7 @@ class StoredDocument:
     created_at: datetime
     superseded_by: str | None = None  # sha256 of the newer version of its page (store/versions.py)
     superseded_at: datetime | None = None
+    status: str = "complete"  # complete | partial (a page error is stored) | failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class ReportRow:
     kind: str
     title: str | None
     complete: bool = True  # nothing in it open, claimed or skipped in the review queue
+    document_status: str = "complete"  # its document's: complete | partial (something could not be read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +392,7 @@ class OperationalStore:
                 .all()
             )
             children = _load_children(conn, doc["id"])
+            page_errors, page_notes = load_page_issues(conn, doc["id"])
         return ExtractionResult(
             schema=doc["result_schema"],
             source=SourceInfo(
@@ -401,6 +405,8 @@ class OperationalStore:
             error=_stage_error(doc),
             pipeline_version=doc["pipeline_version"],
             reports=[_report_model(r, children) for r in report_rows],
+            page_errors=page_errors,
+            page_notes=page_notes,
         )
 
     def iter_reports(self, report_id: int | None = None, *, include_superseded: bool = False) -> Iterator[ReportRow]:
@@ -423,6 +429,7 @@ class OperationalStore:
                     review_queue.c.report_id == reports.c.id,
                     review_queue.c.state.in_(["open", "claimed", "skipped"]),
                 ).label("complete"),
+                documents.c.status.label("document_status"),
             )
             .join_from(reports, documents)
             .order_by(reports.c.id)
@@ -571,6 +578,7 @@ def _insert_result(
     outcome: Literal["inserted", "replaced"],
 ) -> SaveOutcome:
     doc_id = _insert_document(conn, result, path, source_url)
+    save_page_issues(conn, doc_id, result)
     n_fields = n_review = n_unmapped = 0
     for ordinal, report in enumerate(result.reports):
         report_id = _insert_report(conn, doc_id, ordinal, report, result.source.media_type)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from gongkai.models import ExtractionResult, FieldValue, Report
 
 from . import enqueue
+from .page_issues import save_page_issues
 from .audit import utc_now, write_audit
 from .schema import checks, documents, fields, reports, review_queue, unmapped
 
@@ -42,6 +43,7 @@ def reprocess_document(conn: Connection, document_id: int, result: ExtractionRes
                  .order_by(reports.c.id).with_for_update())
     conn.execute(sa.update(documents).where(documents.c.id == document_id).values(
         pipeline_version=result.pipeline_version, **({"path": path} if path else {})))
+    save_page_issues(conn, document_id, result)  # what the new reading lost, not the old one
     known = dict(conn.execute(
         sa.select(reports.c.ordinal, reports.c.id).where(reports.c.document_id == document_id)).all())
     media_type = result.source.media_type

@@ -23,6 +23,7 @@ from gongkai.models.review import (
 
 from .audit import aware, utc_now
 from .operational import OperationalStore, _restore_number
+from .page_issues import load_page_issues, page_error_counts
 from .schema import checks, documents, fields, label_variants, page_images, reports, review_queue
 
 q, f, r, d = review_queue.c, fields.c, reports.c, documents.c
@@ -162,9 +163,10 @@ class ReviewReader:
             if not counts:
                 return []
             meta = {row["id"]: row for row in conn.execute(
-                sa.select(r.id, d.name, r.agency, r.year, r.template, r.source_kind)
+                sa.select(r.id, d.name, r.agency, r.year, r.template, r.source_kind, r.document_id, d.status)
                 .select_from(reports.join(documents, d.id == r.document_id)).where(r.id.in_(list(counts)))
             ).mappings()}
+            lost = page_error_counts(conn, {m["document_id"] for m in meta.values()})
             reason_counts = _filtered(
                 sa.select(q.report_id, sa.cast(q.reasons, sa.Text).label("rs"), sa.func.count().label("n"))
                 .select_from(source), filters, now,
@@ -176,7 +178,8 @@ class ReviewReader:
         return [
             QueueGroup(report_id=rid, document_name=meta[rid]["name"], agency=meta[rid]["agency"],
                        year=meta[rid]["year"], template=meta[rid]["template"], source_kind=meta[rid]["source_kind"],
-                       open_items=n, reasons=dict(by_report.get(rid, {})))
+                       open_items=n, reasons=dict(by_report.get(rid, {})), document_status=meta[rid]["status"],
+                       page_errors=lost.get(meta[rid]["document_id"], 0))
             for rid, n in counts.items()
         ]
 
@@ -234,7 +237,8 @@ class ReviewReader:
     def report_view(self, report_id: int) -> ReportView | None:
         with self.engine.connect() as conn:
             meta = conn.execute(
-                sa.select(r.id, r.agency, r.year, r.template, r.source_kind, r.document_id, d.name, d.sha256)
+                sa.select(r.id, r.agency, r.year, r.template, r.source_kind, r.document_id, d.name, d.sha256,
+                          d.status)
                 .select_from(reports.join(documents, d.id == r.document_id)).where(r.id == report_id)
             ).mappings().one_or_none()
             if meta is None:
@@ -257,6 +261,7 @@ class ReviewReader:
                 agency=meta["agency"], year=meta["year"], template=meta["template"],
                 source_kind=meta["source_kind"], complete=report_complete(conn, report_id),
                 cells=cells, checks=_checks(conn, report_id), pages=pages,
+                document_status=meta["status"], page_errors=load_page_issues(conn, meta["document_id"])[0],
             )
 
     def page_image(self, report_id: int, page: int) -> bytes | None:

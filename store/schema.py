@@ -44,6 +44,8 @@ documents = sa.Table(
     # reviewers (store/versions.py); the old document stays loadable. Null: the current version.
     sa.Column("superseded_by", sa.String(64)),
     sa.Column("superseded_at", sa.DateTime(timezone=True)),
+    # complete | partial (page_issues holds an error: something could not be read) | failed (error_*)
+    sa.Column("status", sa.String(16), nullable=False, server_default="complete"),
 )
 
 reports = sa.Table(
@@ -222,6 +224,23 @@ page_images = sa.Table(
     sa.UniqueConstraint("document_id", "page"),
 )
 
+# What a document lost (severity 'error': a page, a table or a text span that could not be read)
+# and what reading its pages did ('note'): the result's page_errors and page_notes (store/page_issues.py).
+ISSUE_SEVERITIES = ("error", "note")
+page_issues = sa.Table(
+    "page_issues",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("severity", sa.String(8), nullable=False),
+    sa.Column("page", sa.Integer),
+    sa.Column("stage", sa.Text),
+    sa.Column("kind", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.CheckConstraint("severity IN ('error', 'note')", name="severity"),
+)
+
 # The crawl (store/crawl.py): one row per HTTP fetch, and what is known about each URL.
 FETCH_OUTCOMES = ("new", "changed", "unchanged", "not_modified", "duplicate", "refused", "error")
 FETCH_KINDS = ("robots", "listing", "report", "attachment")
@@ -299,4 +318,5 @@ TABLES = (
     "documents", "reports", "fields", "unmapped", "checks", "review_queue",
     "audit_log", "users", "api_tokens", "label_variants", "page_images", "crawl_fetches", "crawl_urls",
     "agencies", "agency_spellings",
+    "page_issues",
 )

@@ -511,7 +511,7 @@ def test_pdf_scanned_pages(tmp_path: Path) -> None:
     mixed = tmp_path / "mixed.pdf"
     _scanned_pdf(mixed, with_text_page=True)
     doc = read_document(mixed)
-    assert texts(doc) == ["一、总体情况"] and doc.warnings == ["page 2: blank page"]
+    assert texts(doc) == ["一、总体情况"] and doc.pages[1].notes == ["blank page"] and doc.page_errors == []
     assert [(p.number, p.ocr) for p in doc.pages] == [(1, False), (2, True)]
     scanned = tmp_path / "scanned.pdf"
     _scanned_pdf(scanned, with_text_page=False)

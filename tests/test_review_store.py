@@ -20,6 +20,7 @@ from gongkai.store.operational import OperationalStore, alembic_config
 from review_samples import WRONG_CELL, broken_result
 
 
+
 @pytest.fixture
 def url(db_url: str) -> str:
     return db_url

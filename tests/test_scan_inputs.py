@@ -85,7 +85,8 @@ def test_upside_down_screenshot_reads_right(tmp_path: Path) -> None:
     result = extract_file(turned)
     (report,) = [r for r in result.reports if r.kind == "tabular"]
     assert (report.year, report.template) == (2021, "gov-2021") and len(report.fields) > 150
-    assert any("turned 180°" in w for w in read_document(turned).warnings)
+    assert any("turned 180°" in n for p in read_document(turned).pages for n in p.notes)
+    assert any("turned 180°" in n.note for n in result.page_notes)  # and in the result
 
 
 def _two_page_scan_with_unreadable_second(path: Path) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from gongkai.models import BBox, Cell, GridCell, GridTable
+from gongkai.models import BBox, Cell, GridCell, GridTable, PageError
 
 from ..scan.grid import PAGE_SHORT_SIDE_IN, find_grids
 from ..tablejoin import TablePart
@@ -64,11 +64,13 @@ class _Frame:
         return self.left + px / self.scale
 
 
-def ruled_tables(path: Path, pages: Sequence[tuple[int, Sequence[PageChar]]]) -> tuple[dict[int, list[TablePart]], list[str]]:
+def ruled_tables(
+    path: Path, pages: Sequence[tuple[int, Sequence[PageChar]]]
+) -> tuple[dict[int, list[TablePart]], list[PageError]]:
     """The ruled tables of each (1-based page number, its characters); a page the grid pass
-    fails on is a warning, its text is still read."""
+    fails on is that page's PageError, its text is still read."""
     found: dict[int, list[TablePart]] = {}
-    problems: list[str] = []
+    problems: list[PageError] = []
     if not pages:
         return found, problems
     pdf = pdfium.PdfDocument(str(path))
@@ -77,7 +79,8 @@ def ruled_tables(path: Path, pages: Sequence[tuple[int, Sequence[PageChar]]]) ->
             try:
                 found[number] = page_tables(pdf, number - 1, chars)
             except (pdfium.PdfiumError, MemoryError, ValueError) as exc:
-                problems.append(f"page {number}: table detection failed: {type(exc).__name__}: {exc}")
+                problems.append(PageError(page=number, stage="tables", kind="table-detection-failed",
+                                          message=f"table detection failed: {type(exc).__name__}: {exc}"))
     finally:
         pdf.close()
     return found, problems

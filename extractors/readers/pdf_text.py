@@ -17,7 +17,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from gongkai.models import BBox, Cell, Document, Page, SourceInfo, TextBlock
+from gongkai.models import BBox, Cell, Document, Page, PageError, SourceInfo, TextBlock
 
 from ..scan.textlayer import usable_text_layer
 from ..tablejoin import TablePart, join_across_pages
@@ -98,14 +98,24 @@ def _char(textpage: pdfium.PdfTextPage, i: int, top: float) -> _Char:
     return _Char(text, (left, top - upper, right, top - bottom), (l_left, top - l_upper, l_right, top - l_bottom))
 
 
-def _scan_all(path: Path) -> list[_PageScan]:
+def _scan_all(path: Path) -> tuple[list[_PageScan], list[PageError], int]:
+    """Every page pdfium can read, a PageError for each it cannot, and the page count."""
     pdf = _open(path)
+    scans: list[_PageScan] = []
+    errors: list[PageError] = []
     try:
-        return [_scan_page(pdf, i) for i in range(len(pdf))]
-    except pdfium.PdfiumError as exc:
-        raise ReaderError("corrupt", f"{path.name}: a page cannot be read: {exc}") from exc
+        for i in range(len(pdf)):
+            try:
+                scans.append(_scan_page(pdf, i))
+            except pdfium.PdfiumError as exc:  # that page only: the others are still read
+                errors.append(PageError(page=i + 1, stage="read", kind="undecodable",
+                                        message=f"page {i + 1} cannot be read: {exc}"))
+        n_pages = len(pdf)
     finally:
         pdf.close()
+    if not scans and errors:
+        raise ReaderError("corrupt", f"{path.name}: none of its {n_pages} page(s) can be read ({errors[0].message})")
+    return scans, errors, n_pages
 
 
 # ---------------------------------------------------------------- text lines
@@ -168,13 +178,14 @@ class PdfTextReader:
     media_types: tuple[str, ...] = ("application/pdf",)
 
     def read(self, path: Path, source: SourceInfo) -> Document:
-        scans = _scan_all(path)
+        scans, unreadable, n_pages = _scan_all(path)
         text_scans = [s for s in scans if s.has_text and (not s.n_images or _usable_text(s))]
         image_numbers = [s.number for s in scans if s not in text_scans and s.n_images]
         if not text_scans and not image_numbers:
             raise ReaderError("empty", f"{path.name}: no text and no images on any page")
         ruled = [(s.number, _page_chars(s)) for s in text_scans if s.n_paths]  # rules are drawn paths
-        found, warnings_ = ruled_tables(path, ruled)
+        found, page_errors = ruled_tables(path, ruled)
+        page_errors += unreadable
         items: list[TextBlock | TablePart] = []
         for scan in text_scans:
             items += _page_items(scan, _tables_of(found.get(scan.number, [])))
@@ -187,17 +198,17 @@ class PdfTextReader:
             from .scan import blocks_of, read_page_images
 
             scanned, more, _ = read_page_images(pdf_pages(path, image_numbers))
-            warnings_ += more
+            page_errors += more
             blocks += blocks_of(scanned)
             pages += [p.to_page() for p in scanned]
         if not any(isinstance(b, TablePart) or b.text for b in blocks):
             raise ReaderError("empty", f"{path.name}: no text found on any page, by its text layer or by OCR")
         ordered = sorted(blocks, key=lambda b: (b.page or 0, b.bbox[1] if b.bbox else 0.0))
         document = Document(
-            source=source.model_copy(update={"pages": len(scans)}),
+            source=source.model_copy(update={"pages": n_pages}),
             pages=sorted(pages, key=lambda p: p.number),
             blocks=[b.to_table() if isinstance(b, TablePart) else b for b in ordered],
-            warnings=warnings_,
+            page_errors=sorted(page_errors, key=lambda e: e.page or 0),
         )
         document._page_images.update({p.number: p.image for p in scanned})
         return document

@@ -1,44 +1,54 @@
 """Scans and screenshots: page images through normalisation, grid detection and OCR.
 
 Reads PNG, JPEG and TIFF files, and is what the PDF reader hands the pages without
-a usable text layer. A page that cannot be decoded or read is a warning for that
-page; the other pages are still read.
+a usable text layer. A page that cannot be decoded or read is a PageError for that
+page (the document's result is then partial); the other pages are still read.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gongkai.models import Document, SourceInfo, TextBlock
+from gongkai.models import Document, PageError, SourceInfo, TextBlock
 
 from ..ocr import OcrBackend, default_backend
 from ..tablejoin import TablePart, join_across_pages
 from .base import ReaderError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the scan stages are imported on first use: they load OpenCV and models
     from ..scan.page import ScannedPage
     from ..scan.raster import PageImage
 
 
-def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = None) -> tuple[list[ScannedPage], list[str], int]:
-    """OCR every page, one at a time (one page's pixels in memory); a page's failure is a warning."""
+def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = None) -> tuple[list[ScannedPage], list[PageError], int]:
+    """OCR every page, one at a time (one page's pixels in memory); a page's failure is its PageError."""
     from ..scan.page import read_page
 
     backend = backend or default_backend()
-    read, warnings, count = [], [], 0
+    read: list[ScannedPage] = []
+    errors: list[PageError] = []
+    count = 0
     for page in pages:
         count += 1
         if page.image is None:
-            warnings.append(page.error or f"page {page.number} could not be read")
+            errors.append(PageError(page=page.number, stage="raster", kind="undecodable",
+                                    message=page.error or f"page {page.number} could not be read"))
             continue
         try:
             read.append(read_page(page.number, page.image, backend))
         except MemoryError:
-            warnings.append(f"page {page.number}: out of memory while reading it")
-    for page in read:
-        warnings += [f"page {page.number}: {note}" for note in page.notes]
-    return read, warnings, count
+            errors.append(PageError(page=page.number, stage="ocr", kind="out-of-memory",
+                                    message=f"page {page.number}: out of memory while reading it"))
+        except Exception as exc:  # noqa: BLE001 - one page's failure (an OpenCV error on odd pixels) is that page's
+            log.exception("page %d could not be read", page.number)
+            errors.append(PageError(page=page.number, stage="ocr", kind="unexpected",
+                                    message=f"page {page.number}: {type(exc).__name__}: {exc}"))
+    errors += [e for page in read for e in page.errors]
+    return read, sorted(errors, key=lambda e: e.page or 0), count
 
 
 def blocks_of(pages: list[ScannedPage]) -> list[TextBlock | TablePart]:
@@ -47,19 +57,18 @@ def blocks_of(pages: list[ScannedPage]) -> list[TextBlock | TablePart]:
     return join_across_pages(items, heights)
 
 
-def document_from_scans(source: SourceInfo, pages: list[ScannedPage], warnings: list[str], n_pages: int) -> Document:
+def document_from_scans(source: SourceInfo, pages: list[ScannedPage], errors: list[PageError], n_pages: int) -> Document:
+    lost = f" ({'; '.join(e.message for e in errors[:3])})" if errors else ""
     if not pages:
-        raise ReaderError("corrupt", f"{source.name}: none of its {n_pages} page(s) could be decoded"
-                          + (f" ({'; '.join(warnings[:3])})" if warnings else ""))
+        raise ReaderError("corrupt", f"{source.name}: none of its {n_pages} page(s) could be decoded{lost}")
     if not any(page.items for page in pages):
-        raise ReaderError("empty", f"{source.name}: OCR found no text on any of its {n_pages} page(s)"
-                          + (f" ({'; '.join(warnings[:3])})" if warnings else ""))
+        raise ReaderError("empty", f"{source.name}: OCR found no text on any of its {n_pages} page(s){lost}")
     blocks = [b.to_table() if isinstance(b, TablePart) else b for b in blocks_of(pages)]
     doc = Document(
         source=source.model_copy(update={"pages": n_pages}),
         pages=[p.to_page() for p in pages],
         blocks=blocks,
-        warnings=warnings,
+        page_errors=errors,
     )
     doc._page_images.update({p.number: p.image for p in pages})
     return doc
@@ -73,5 +82,5 @@ class ScanReader:
     def read(self, path: Path, source: SourceInfo) -> Document:
         from ..scan.raster import image_pages
 
-        pages, warnings, count = read_page_images(image_pages(path))
-        return document_from_scans(source, pages, warnings, count)
+        pages, errors, count = read_page_images(image_pages(path))
+        return document_from_scans(source, pages, errors, count)

@@ -7,7 +7,7 @@ import cv2
 import layoutparser as lp
 import numpy as np
 
-from gongkai.models import BBox, Cell, GridTable, Page, PageRegion, TextBlock
+from gongkai.models import BBox, Cell, GridTable, Page, PageError, PageRegion, TextBlock
 
 from ..ocr.base import BoxReader, OcrBackend, Reading, crop
 from ..tablejoin import TablePart
@@ -38,6 +38,7 @@ class ScannedPage:
     items: list[TextBlock | TablePart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     regions: list[PageRegion] = field(default_factory=list)
+    errors: list[PageError] = field(default_factory=list)  # what of the page could not be read
 
     def to_page(self) -> Page:
         return Page(number=self.number, width=self.width, height=self.height, ocr=True, notes=self.notes,
@@ -60,9 +61,12 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
         grids, reader = find_grids(gray), BoxReader(backend, bgr)
         notes.append("turned 180° (the text read upside down)")
     layout = detect_layout(bgr)
-    grids += _unruled_grids(bgr, layout, grids, boxes, reader, notes)
+    lost: list[str] = []
+    grids += _unruled_grids(bgr, layout, grids, boxes, reader, notes, lost)
     grids.sort(key=lambda g: g.bbox[1])
-    page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes, regions=regions(layout, grids))
+    page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes, regions=regions(layout, grids),
+                       errors=[PageError(page=number, stage="tables", kind="table-structure-lost", message=m)
+                               for m in lost])
     tables, outside = assign_lines(grids, boxes)
     add_ink_boxes(tables, gray)
     read_cells(tables, reader)
@@ -74,13 +78,13 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
 
 
 def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable], boxes: list[BBox],
-                   reader: BoxReader, notes: list[str]) -> list[GridTable]:
+                   reader: BoxReader, notes: list[str], lost: list[str]) -> list[GridTable]:
     """Grids of the tables the layout model sees where the lattice found no rules: faint or
     broken rules the wired-table-rec model may still see (it draws rules where there are
     none, so only where some are), else the alignment of the text.
     The model takes some tables without rules for figures and misses others: figures and
     runs of text lines set in cells count only where their text stands in value columns.
-    A table neither way finds stays text lines."""
+    A table neither way finds stays text lines, and is in `lost`: its structure is."""
     found = []
     found_by_text = [("text", b) for b in text_table_regions(boxes, reader, grids)]
     for kind, box in join_regions(unruled_regions(layout, grids) + found_by_text):
@@ -94,7 +98,7 @@ def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable],
             found += aligned
             notes.append(f"{kind} at {where} is a table without ruling lines: rows and columns from the alignment of its text")
         elif kind == "table":
-            notes.append(f"a table without ruling lines at {where}: read as text lines")
+            lost.append(f"a table without ruling lines at {where}: no grid found, read as text lines")
     return found
 
 

@@ -1,7 +1,7 @@
 """agencies and agency_spellings: one row per agency key, every printed name mapped to its key.
 
 Revision ID: 0007
-Revises: 0005 (the integrator re-chains it after 0006)
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
