@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from gongkai.cli import app
 from gongkai.extractors.pipeline import extract_document, extract_file
 from gongkai.extractors.readers import read_document
-from gongkai.extractors.readers.pdf_text import _camelot_pages
 from gongkai.models import ExtractionResult, PageError, PageNote
 from gongkai.review.service import ReviewService
 from gongkai.store.analytics import load_analytics
@@ -68,15 +67,6 @@ def test_a_failed_document_is_failed() -> None:
     result = ExtractionResult.model_validate({"source": {"name": "x", "sha256": "0" * 64, "media_type": "x"},
                                               "error": {"stage": "read", "kind": "corrupt", "message": "m"}})
     assert result.status == "failed"
-
-
-def test_a_camelot_failure_is_an_error_for_each_page_it_was_asked_about(tmp_path: Path) -> None:
-    junk = tmp_path / "junk.pdf"
-    junk.write_bytes(b"%PDF-1.7\n" + b"not a pdf at all " * 40)
-    tables, errors = _camelot_pages(junk, [1, 3], engine="vector")
-    assert tables == [] and [(e.page, e.stage, e.kind) for e in errors] == [
-        (1, "tables", "table-detection-failed"), (3, "tables", "table-detection-failed")]
-    assert "vector" in errors[0].message
 
 
 def test_the_store_keeps_page_errors_notes_and_a_partial_documents_fields(db_url: str) -> None:
