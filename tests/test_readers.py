@@ -174,9 +174,11 @@ def test_txt_bad_inputs(tmp_path: Path) -> None:
     blank = tmp_path / "blank.txt"
     blank.write_text(" \n\t\n", encoding="utf-8")
     expect_error(blank, "empty")
-    broken_utf16 = tmp_path / "broken.txt"
+    broken_utf16 = tmp_path / "broken.txt"  # cut inside a character: kept, the cut is named (issue 11 item 8)
     broken_utf16.write_bytes(b"\xff\xfe" + "规章".encode("utf-16-le") + b"\x00")  # odd length
-    expect_error(broken_utf16, "encoding")
+    doc = read_document(broken_utf16)
+    assert texts(doc) == ["规章\ufffd"] and doc.warnings == [
+        "broken.txt: damaged bytes at 6 replaced with U+FFFD (1 bytes not valid utf-16)"]
 
 
 # ---------------------------------------------------------------- html
