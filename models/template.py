@@ -116,12 +116,21 @@ class Template(BaseModel):
         return [i for t in self.tables for i in t.field_ids()]
 
 
+class Limits(BaseModel):
+    """Caps on one document, so that none takes more than ~1.5 GB or an unbounded time (issue 11)."""
+
+    docx_xml_bytes: int = Field(default=64 * 1024 * 1024, ge=1, description="uncompressed XML of a DOCX, all parts")
+    pdf_pages: int = Field(default=150, ge=1, description="pages of a PDF read; the rest are recorded as not read")
+    ocr_pages: int = Field(default=60, ge=1, description="scanned PDF pages put through OCR; the rest not read")
+
+
 class Thresholds(BaseModel):
     accept: float = Field(ge=0, le=1)
     label_match_min: float = Field(ge=0, le=1)
     label_inferred: float = Field(ge=0, le=1)
     checks_pass_bonus: float = Field(ge=0, le=1)
     source_confidence: dict[str, float]
+    limits: Limits = Field(default_factory=Limits)
 
 
 class LearnedLabel(BaseModel):

@@ -22,18 +22,19 @@ from typing import TYPE_CHECKING
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from gongkai.config import load_thresholds
 from gongkai.models import BBox, Cell, Document, Page, SourceInfo, TextBlock
 
 from ..scan.textlayer import usable_text_layer
 from ..tablejoin import TablePart, join_across_pages
 from ..text import collapse_spaces
 from .base import ReaderError, check_file_size
+from .caps import capped_pages
 
 if TYPE_CHECKING:  # camelot itself is imported lazily (see _camelot_pages)
     from camelot.core import Table as CamelotTable
 
 MAX_PDF_BYTES = 200 * 1024 * 1024
-MAX_PAGES = 500
 RASTER_MIN_PATHS = 12  # fewer drawn paths than this cannot be a ruled table worth a 0.5 s render
 RASTER_RESOLUTION = 300  # camelot's default: lower dpi saved nothing measurable here (~0.8 s a page either way)
 EDGE_TOL = 4.0  # points: column rules of two table parts count as the same line within this
@@ -71,10 +72,6 @@ def _open(path: Path) -> pdfium.PdfDocument:
         if "password" in str(exc).lower():
             raise ReaderError("unsupported", f"{path.name} is encrypted and needs a password") from exc
         raise ReaderError("corrupt", f"{path.name} is not a readable PDF (truncated or damaged): {exc}") from exc
-    if len(pdf) > MAX_PAGES:
-        n = len(pdf)
-        pdf.close()
-        raise ReaderError("too-large", f"{path.name} has {n} pages; more than {MAX_PAGES} is refused")
     return pdf
 
 
@@ -105,10 +102,12 @@ def _char(textpage: pdfium.PdfTextPage, i: int, top: float) -> _Char:
     return _Char(text, (left, top - upper, right, top - bottom))
 
 
-def _scan_all(path: Path) -> list[_PageScan]:
+def _scan_all(path: Path) -> tuple[list[_PageScan], int]:
+    """The scans of the pages read (up to limits.pdf_pages) and the PDF's page count."""
     pdf = _open(path)
     try:
-        return [_scan_page(pdf, i) for i in range(len(pdf))]
+        n = len(pdf)
+        return [_scan_page(pdf, i) for i in range(min(n, load_thresholds().limits.pdf_pages))], n
     except pdfium.PdfiumError as exc:
         raise ReaderError("corrupt", f"{path.name}: a page cannot be read: {exc}") from exc
     finally:
@@ -247,12 +246,14 @@ class PdfTextReader:
     media_types: tuple[str, ...] = ("application/pdf",)
 
     def read(self, path: Path, source: SourceInfo) -> Document:
-        scans = _scan_all(path)
+        scans, n_pages = _scan_all(path)
         text_scans = [s for s in scans if s.has_text and (not s.n_images or _usable_text(s))]
         image_numbers = [s.number for s in scans if s not in text_scans and s.n_images]
         if not text_scans and not image_numbers:
             raise ReaderError("empty", f"{path.name}: no text and no images on any page")
+        image_numbers, capped = capped_pages(image_numbers, len(scans), n_pages)
         found, warnings_ = _detect_tables(path, text_scans)
+        warnings_ = capped + warnings_
         items: list[TextBlock | TablePart] = []
         for scan in text_scans:
             items += _page_items(scan, _tables_of(scan, found.get(scan.number, [])))
@@ -272,7 +273,7 @@ class PdfTextReader:
             raise ReaderError("empty", f"{path.name}: no text found on any page, by its text layer or by OCR")
         ordered = sorted(blocks, key=lambda b: (b.page or 0, b.bbox[1] if b.bbox else 0.0))
         document = Document(
-            source=source.model_copy(update={"pages": len(scans)}),
+            source=source.model_copy(update={"pages": n_pages}),
             pages=sorted(pages, key=lambda p: p.number),
             blocks=[b.to_table() if isinstance(b, TablePart) else b for b in ordered],
             warnings=warnings_,
