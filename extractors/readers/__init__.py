@@ -9,6 +9,7 @@ from .base import Reader, ReaderError
 from .doc import DocReader
 from .docx import DocxReader
 from .html import HtmlReader
+from .library_log import library_log_of_document
 from .mht import MhtReader
 from .pdf_text import PdfTextReader
 from .scan import ScanReader
@@ -40,4 +41,7 @@ def read_document(path: Path) -> Document:
     media_type = detect_media_type(path)
     source = describe_source(path)
     source.media_type = media_type
-    return reader_for(media_type).read(path, source)
+    with library_log_of_document(path.name) as logged:
+        document = reader_for(media_type).read(path, source)
+    document.warnings += logged
+    return document
