@@ -30,6 +30,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _WORD_STREAM = "WordDocument".encode("utf-16-le")
 _OTHER_OLE_STREAMS = {"Excel": "Workbook".encode("utf-16-le"), "PowerPoint": "PowerPoint Document".encode("utf-16-le")}
 _OLE_DIRECTORY_SECTORS = 16
+_ROOT_ENTRY = "Root Entry".encode("utf-16-le")
 _MAGIC = [
     (b"%PDF-", "application/pdf"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -134,6 +135,9 @@ def _ole_media_type(path: Path) -> str:
             return MEDIA_TYPES[".doc"]
         fh.seek((first_directory + 1) * sector_size)
         directory = fh.read(_OLE_DIRECTORY_SECTORS * sector_size)
+    if not directory.startswith(_ROOT_ENTRY):  # every compound file's directory starts with it
+        raise ReaderError("corrupt", f"{path.name} starts like an Office 97-2003 (OLE) file but its directory "
+                          "is damaged or missing")
     other = [name for name, stream in _OTHER_OLE_STREAMS.items() if stream in directory]
     if _WORD_STREAM in directory or not other:
         return MEDIA_TYPES[".doc"]

@@ -119,7 +119,8 @@ class Template(BaseModel):
 class Limits(BaseModel):
     """Caps on one document, so that none takes more than ~1.5 GB or an unbounded time (issue 11)."""
 
-    docx_xml_bytes: int = Field(default=64 * 1024 * 1024, ge=1, description="uncompressed XML of a DOCX, all parts")
+    docx_xml_bytes: int = Field(default=32 * 1024 * 1024, ge=1, description="uncompressed XML of a DOCX, all parts")
+    blocks: int = Field(default=20_000, ge=1, description="text blocks and tables of one document read; the rest not")
     pdf_pages: int = Field(default=150, ge=1, description="pages of a PDF read; the rest are recorded as not read")
     ocr_pages: int = Field(default=60, ge=1, description="scanned PDF pages put through OCR; the rest not read")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gongkai.config import load_thresholds
 from gongkai.models import Document
 
 from .base import Reader, ReaderError
@@ -44,4 +45,15 @@ def read_document(path: Path) -> Document:
     with library_log_of_document(path.name) as logged:
         document = reader_for(media_type).read(path, source)
     document.warnings += logged
+    return _capped_blocks(document)
+
+
+def _capped_blocks(document: Document) -> Document:
+    """At most limits.blocks blocks go on to mapping (each costs ~0.1-0.4 ms there, and a zip
+    bomb of empty paragraphs holds millions); the rest are recorded as not read."""
+    cap = load_thresholds().limits.blocks
+    if len(document.blocks) > cap:
+        document.warnings.append(f"{document.source.name}: blocks {cap + 1}–{len(document.blocks)} of text and "
+                                 f"tables not read: more than limits.blocks={cap}")
+        document.blocks = document.blocks[:cap]
     return document
