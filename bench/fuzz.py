@@ -148,7 +148,9 @@ def _rss_mb(pid: int) -> float:
 
 
 def run_fuzz(n: int, seed: int, workers: int, timeout: float, rss_cap_mb: float, keep: Path | None,
-             quick: bool = False, progress: bool = True) -> list[Outcome]:
+             quick: bool = False, progress: bool = True, checkpoint: Path | None = None) -> list[Outcome]:
+    """The outcome of each input; `checkpoint`: a file the table so far is written to every 100 inputs."""
+    started = time.monotonic()
     samples = load_samples()
     jobs = plan(n, seed, quick)
     work = Path(tempfile.mkdtemp(prefix="gongkai-fuzz-"))
@@ -171,6 +173,9 @@ def run_fuzz(n: int, seed: int, workers: int, timeout: float, rss_cap_mb: float,
                 outcomes.append(outcome)
                 if progress and len(outcomes) % 50 == 0:
                     print(f"  {len(outcomes)}/{len(jobs)} inputs", file=sys.stderr, flush=True)
+                if checkpoint is not None and len(outcomes) % 100 == 0:
+                    checkpoint.write_text(f"{len(outcomes)}/{len(jobs)} inputs after {time.monotonic() - started:.0f} s"
+                                          f"\n{table(outcomes)[0]}\n", encoding="utf-8")
         worker.close()
 
     threads = [threading.Thread(target=slot, args=(k,)) for k in range(workers)]
@@ -239,11 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-mb", type=float, default=2048, help="worker RSS cap (a crash past it)")
     parser.add_argument("--json", type=Path, help="write outcomes and the table as JSON here")
     parser.add_argument("--keep", type=Path, help="copy inputs with a crash, hang, missing or unclear verdict here")
+    parser.add_argument("--checkpoint", type=Path, help="write the table so far here every 100 inputs")
     args = parser.parse_args(argv)
     n = QUICK_INPUTS if args.quick else args.n
     timeout = args.timeout or (QUICK_TIMEOUT_S if args.quick else 180.0)  # LibreOffice alone may take 120 s
     started = time.monotonic()
-    outcomes = run_fuzz(n, args.seed, args.workers, timeout, args.rss_mb, args.keep, quick=args.quick)
+    outcomes = run_fuzz(n, args.seed, args.workers, timeout, args.rss_mb, args.keep, quick=args.quick,
+                        checkpoint=args.checkpoint)
     text, rows = table(outcomes)
     elapsed = time.monotonic() - started
     print(text)

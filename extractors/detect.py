@@ -129,12 +129,12 @@ def _ole_media_type(path: Path) -> str:
     """
     with path.open("rb") as fh:
         header = fh.read(512)
-        sector_size = 1 << int.from_bytes(header[30:32], "little") if len(header) >= 52 else 512
+        shift = int.from_bytes(header[30:32], "little") if len(header) >= 52 else 0
         first_directory = int.from_bytes(header[48:52], "little")
-        if sector_size not in (512, 4096) or first_directory >= 0xFFFFFFFA:
-            return MEDIA_TYPES[".doc"]
-        fh.seek((first_directory + 1) * sector_size)
-        directory = fh.read(_OLE_DIRECTORY_SECTORS * sector_size)
+        directory = b""
+        if shift in (9, 12) and first_directory < 0xFFFFFFFA:  # 512- or 4096-byte sectors
+            fh.seek((first_directory + 1) << shift)
+            directory = fh.read(_OLE_DIRECTORY_SECTORS << shift)
     if not directory.startswith(_ROOT_ENTRY):  # every compound file's directory starts with it
         raise ReaderError("corrupt", f"{path.name} starts like an Office 97-2003 (OLE) file but its directory "
                           "is damaged or missing")

@@ -212,17 +212,22 @@ def _container(el: HtmlElement, block: bool) -> list[_WalkItem]:
     return [*edge, *([el.text] if el.text else []), *el, *edge]
 
 
-def _parse(text: str, name: str) -> HtmlElement:
-    """libxml2 with its size limits lifted (huge_tree: text nodes over 10 MB, depth over 256);
-    past its hard depth limit the page is parsed again with its inline and container tags
-    flattened, so the text after the 2048th nested tag is not cut off."""
+def _parse(text: str, name: str) -> tuple[HtmlElement, list[str]]:
+    """libxml2 with its size limits lifted (huge_tree: text nodes over 10 MB, depth over 256).
+
+    Past its hard depth limit (2048) libxml2 drops the rest of the page, so the page is parsed
+    again with its inline and container tags flattened, and, when its tables themselves nest
+    too deep, as bare text (the warning says its tables were not read as tables).
+    """
     text = _XML_DECL.sub("", text, count=1)
-    parser = lxml.html.HTMLParser(huge_tree=True)
     try:
-        root = lxml.html.document_fromstring(text, parser=parser)
-        if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
-            root = lxml.html.document_fromstring(flatten_nesting(text), parser=lxml.html.HTMLParser(huge_tree=True))
-        return root
+        for markup, note in ((text, None), (flatten_nesting(text), None), (flatten_nesting(text, keep_tables=False),
+                             f"{name}: tables nested too deeply for the HTML parser; read as text")):
+            parser = lxml.html.HTMLParser(huge_tree=True)
+            root = lxml.html.document_fromstring(markup, parser=parser)
+            if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+                break
+        return root, [note] if note else []
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ReaderError("empty", f"{name}: no HTML content to parse ({exc})") from exc
 
@@ -247,7 +252,7 @@ class HtmlReader:
 def read_html_bytes(raw: bytes, name: str, source: SourceInfo, charset: str | None = None) -> Document:
     """An HTML page's bytes to a Document; `charset` as declared by a container (MHT part)."""
     text, warnings = decode_text(raw, name, charset or declared_charset(raw))
-    root = _parse(text, name)
+    root, notes = _parse(text, name)
     walker = _Walker()
     body = root.find("body")
     walker.walk(body if body is not None else root)
@@ -255,4 +260,4 @@ def read_html_bytes(raw: bytes, name: str, source: SourceInfo, charset: str | No
     blocks = [*_title_block(root, walker.blocks), *walker.blocks]
     if not blocks:
         raise ReaderError("empty", f"{name}: the page holds no text or tables")
-    return Document(source=source, blocks=blocks, warnings=warnings)
+    return Document(source=source, blocks=blocks, warnings=warnings + notes)
