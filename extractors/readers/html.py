@@ -221,10 +221,12 @@ def _parse(text: str, name: str) -> tuple[HtmlElement, list[str]]:
     """
     text = _XML_DECL.sub("", text, count=1)
     try:
-        for markup, note in ((text, None), (flatten_nesting(text), None), (flatten_nesting(text, keep_tables=False),
-                             f"{name}: tables nested too deeply for the HTML parser; read as text")):
+        attempts = ((lambda: text, None), (lambda: flatten_nesting(text), None),
+                    (lambda: flatten_nesting(text, keep_tables=False),
+                     f"{name}: tables nested too deeply for the HTML parser; read as text"))
+        for markup, note in attempts:  # each flattening made only when the parse before it failed
             parser = lxml.html.HTMLParser(huge_tree=True)
-            root = lxml.html.document_fromstring(markup, parser=parser)
+            root = lxml.html.document_fromstring(markup(), parser=parser)
             if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
                 break
         return root, [note] if note else []
