@@ -39,6 +39,7 @@ from fuzz_inputs import load_samples, make_input, plan  # noqa: E402
 WORKER = Path(__file__).resolve().parent / "fuzz_worker.py"
 QUICK_INPUTS = 200
 QUICK_TIMEOUT_S = 60
+SLOW_KINDS = {"bit-depth": 4}  # OCR'd images: the per-input timeout is this many times longer (model loading too)
 _BARE_REPR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning|Interrupt|Exit)\b\s*[(:]|^[A-Za-z_][\w.]*\(.*\)$")
 
 
@@ -195,6 +196,7 @@ def _one(worker: Worker, index: int, job: tuple[str, int, bool], samples: list, 
     folder.mkdir()
     path, out = folder / name, folder / f"{name}.json"
     path.write_bytes(data)
+    timeout *= SLOW_KINDS.get(kind, 1)
     answer = worker.run({"path": str(path), "out": str(out)}, timeout, rss_cap_mb)
     if answer.get("hang"):
         outcome = Outcome(kind, name, "hang", f"no answer within {timeout:.0f} s", seconds=timeout,

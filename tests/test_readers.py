@@ -548,7 +548,9 @@ def test_pdf_encrypted(tmp_path: Path) -> None:
     assert "password" in expect_error(path, "unsupported").message
 
 
-def test_pdf_too_many_pages(tmp_path: Path) -> None:
+def test_pdf_too_many_pages_is_read_up_to_the_cap(tmp_path: Path) -> None:
+    """No longer refused whole (issue 11 item 13): pages past limits.pdf_pages are not read, and said so
+    (tests/test_bad_inputs.py reads a long report); a long blank PDF says how much of it was read."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument.new()
@@ -556,7 +558,8 @@ def test_pdf_too_many_pages(tmp_path: Path) -> None:
         pdf.new_page(100, 100)
     path = tmp_path / "long.pdf"
     pdf.save(str(path))
-    expect_error(path, "too-large")
+    error = expect_error(path, "empty")
+    assert error.message == "long.pdf: no text and no images on any page of the first 150 read (limits.pdf_pages)"
 
 
 # ---------------------------------------------------------------- across formats

@@ -250,7 +250,8 @@ class PdfTextReader:
         text_scans = [s for s in scans if s.has_text and (not s.n_images or _usable_text(s))]
         image_numbers = [s.number for s in scans if s not in text_scans and s.n_images]
         if not text_scans and not image_numbers:
-            raise ReaderError("empty", f"{path.name}: no text and no images on any page")
+            read = f" of the first {len(scans)} read (limits.pdf_pages)" if n_pages > len(scans) else ""
+            raise ReaderError("empty", f"{path.name}: no text and no images on any page{read}")
         image_numbers, capped = capped_pages(image_numbers, len(scans), n_pages)
         found, warnings_ = _detect_tables(path, text_scans)
         warnings_ = capped + warnings_
