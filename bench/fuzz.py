@@ -5,8 +5,8 @@ Usage: python bench/fuzz.py --quick            (a few hundred inputs, CI: tests/
        options: --workers 2 --timeout 60 --rss-mb 2048 --seed 11 --json report.json --keep DIR
 
 Every input goes through extractors.pipeline.extract_file, the entry the CLI's `extract` uses,
-in a pool of worker processes (bench/fuzz_worker.py). A worker past the per-input timeout is a
-hang, one past the RSS cap or dead is a batch crash; either is killed and replaced, and the run
+in a pool of worker processes (bench/fuzz_worker.py). A worker past the per-input timeout (4x for
+OCR'd images) is a hang, one past the RSS cap or dead is a batch crash; either is killed and replaced, and the run
 goes on. Columns:
   crashes  an exception escaped extract_file, the worker died, or it passed the RSS cap
   hangs    no answer within --timeout seconds
