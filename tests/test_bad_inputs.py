@@ -135,3 +135,17 @@ def test_damaged_font_gives_one_warning_and_nothing_on_stderr(tmp_path: Path, ca
     assert capfd.readouterr().err == ""
     reported = [w for w in doc.warnings if "libraries reported" in w]
     assert len(reported) == 1 and reported[0].startswith("damaged_font.pdf: the PDF/document libraries reported")
+
+
+def test_blocks_past_the_cap_are_recorded_as_not_read(tmp_path: Path) -> None:
+    from gongkai.config import load_thresholds
+    from gongkai.extractors.readers import read_document
+
+    cap = load_thresholds().limits.blocks
+    report = seed("001").read_text(encoding="utf-8")
+    path = tmp_path / "padded.txt"
+    path.write_text(report + "\n" + "\n".join(f"第{n}行说明文字。" for n in range(cap)), encoding="utf-8")
+    doc = read_document(path)
+    total = len(read_document(seed("001")).blocks) + cap
+    assert len(doc.blocks) == cap and doc.blocks[0] == read_document(seed("001")).blocks[0]
+    assert doc.warnings == [f"padded.txt: blocks {cap + 1}–{total} of text and tables not read: more than limits.blocks={cap}"]
