@@ -121,6 +121,7 @@ class Limits(BaseModel):
 
     docx_xml_bytes: int = Field(default=32 * 1024 * 1024, ge=1, description="uncompressed XML of a DOCX, all parts")
     blocks: int = Field(default=20_000, ge=1, description="text blocks and tables of one document read; the rest not")
+    table_rows: int = Field(default=5_000, ge=1, description="rows of one table read; the rest not")
     pdf_pages: int = Field(default=150, ge=1, description="pages of a PDF read; the rest are recorded as not read")
     ocr_pages: int = Field(default=60, ge=1, description="scanned PDF pages put through OCR; the rest not read")
 

@@ -149,3 +149,19 @@ def test_blocks_past_the_cap_are_recorded_as_not_read(tmp_path: Path) -> None:
     total = len(read_document(seed("001")).blocks) + cap
     assert len(doc.blocks) == cap and doc.blocks[0] == read_document(seed("001")).blocks[0]
     assert doc.warnings == [f"padded.txt: blocks {cap + 1}–{total} of text and tables not read: more than limits.blocks={cap}"]
+
+
+def test_table_rows_past_the_cap_are_recorded_as_not_read(tmp_path: Path) -> None:
+    from gongkai.config import load_thresholds
+    from gongkai.extractors.readers import read_document
+
+    cap = load_thresholds().limits.table_rows
+    rows = "".join(f"<tr><td>第{n}行</td><td>{n}</td></tr>" for n in range(cap + 10))
+    path = tmp_path / "long_table.html"
+    path.write_text(f"<html><body><p>某某县政府信息公开工作年度报告</p><table>{rows}</table></body></html>",
+                    encoding="utf-8")
+    doc = read_document(path)
+    (table,) = doc.tables()
+    assert table.n_rows == cap and max(c.row + c.row_span for c in table.cells) == cap
+    assert doc.warnings == [f"long_table.html: rows {cap + 1}–{cap + 10} of table 2 not read: "
+                            f"more than limits.table_rows={cap}"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gongkai.config import load_thresholds
-from gongkai.models import Document
+from gongkai.models import Document, Table
 
 from .base import Reader, ReaderError
 from .doc import DocReader
@@ -49,11 +49,21 @@ def read_document(path: Path) -> Document:
 
 
 def _capped_blocks(document: Document) -> Document:
-    """At most limits.blocks blocks go on to mapping (each costs ~0.1-0.4 ms there, and a zip
-    bomb of empty paragraphs holds millions); the rest are recorded as not read."""
-    cap = load_thresholds().limits.blocks
-    if len(document.blocks) > cap:
-        document.warnings.append(f"{document.source.name}: blocks {cap + 1}–{len(document.blocks)} of text and "
-                                 f"tables not read: more than limits.blocks={cap}")
-        document.blocks = document.blocks[:cap]
+    """At most limits.blocks blocks, and limits.table_rows rows of a table, go on to mapping (a
+    zip bomb of empty paragraphs holds millions of blocks, a generated table 60 000 rows); the
+    rest are recorded as not read."""
+    limits = load_thresholds().limits
+    name = document.source.name
+    if len(document.blocks) > limits.blocks:
+        document.warnings.append(f"{name}: blocks {limits.blocks + 1}–{len(document.blocks)} of text and "
+                                 f"tables not read: more than limits.blocks={limits.blocks}")
+        document.blocks = document.blocks[:limits.blocks]
+    for k, block in enumerate(document.blocks):
+        if isinstance(block, Table) and block.n_rows > limits.table_rows:
+            document.warnings.append(f"{name}: rows {limits.table_rows + 1}–{block.n_rows} of table {k + 1} not "
+                                     f"read: more than limits.table_rows={limits.table_rows}")
+            cells = [c for c in block.cells if c.row < limits.table_rows]
+            for cell in cells:
+                cell.row_span = min(cell.row_span, limits.table_rows - cell.row)
+            document.blocks[k] = block.model_copy(update={"cells": cells, "n_rows": limits.table_rows})
     return document
