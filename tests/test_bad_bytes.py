@@ -105,3 +105,21 @@ def test_ten_megabyte_one_line_page_is_read(tmp_path: Path) -> None:
     path.write_bytes(_after_body(page, b"<p>" + b"x" * 11_000_000 + b"</p>"))
     assert b"\n" not in path.read_bytes() and path.stat().st_size > 10_000_000
     assert _filled(path) == _page_filled()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_transcription_without_bom_cut_short_is_text(tmp_path: Path, encoding: str) -> None:
+    """Chinese prose in UTF-16 has few zero bytes (only its digits and tabs): still text, not binary."""
+    data = seed("001").read_text(encoding="utf-8").encode(encoding)
+    path = tmp_path / "report.txt"
+    path.write_bytes(data[: len(data) - 3])  # a download cut inside a character
+    doc = read_document(path)
+    assert doc.source.media_type == "text/plain" and "政府信息公开" in doc.text()
+    assert len(doc.warnings) == 1 and f"not valid {encoding}" in doc.warnings[0]
+
+
+def test_binary_with_zero_bytes_is_still_binary(tmp_path: Path) -> None:
+    path = tmp_path / "junk.txt"
+    path.write_bytes(bytes(range(256)) * 16)
+    result = extract_file(path)
+    assert result.error.kind == "unsupported" and "binary data" in result.error.message

@@ -15,8 +15,9 @@ MAX_DAMAGED_SHARE = 0.01  # a truncated or lightly corrupted page; a wrong encod
 MIN_DAMAGED_ALLOWED = 8  # a short file still gets a cut character or two repaired
 SHOWN_SPANS = 5
 UTF16_SNIFF_BYTES = 4096
-UTF16_MIN_ZERO_SHARE = 0.2  # ASCII markup in UTF-16: a zero byte in most code units
-UTF16_PARITY_SHARE = 0.95  # and nearly all of them on the same side of the unit
+UTF16_MIN_ZERO_SHARE = 0.02  # ASCII digits, tabs and markup in UTF-16 (Chinese prose has none)
+UTF16_PRINTABLE_SHARE = 0.98  # and it decodes to text, where other binary data gives control characters
+UTF16_PARITY_SHARE = 0.75  # most of them on the same side of the unit (一 is U+4E00: a zero on the other)
 
 _ERROR_HANDLER = "gongkai-record-damage"
 _state = threading.local()
@@ -84,8 +85,9 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def utf16_without_bom(data: bytes) -> str | None:
     """'utf-16-le' or 'utf-16-be' when the bytes are UTF-16 text that lost its BOM, else None.
 
-    Markup and digits are ASCII, so UTF-16 text has a zero byte in a large share of its
-    code units, all on one side (odd offsets for little-endian); other binary data does not.
+    Markup, digits and tabs are ASCII, so UTF-16 text has a zero byte in some of its code
+    units, all on one side (odd offsets for little-endian), and decodes to printable text;
+    other binary data does neither.
     """
     head = data[:UTF16_SNIFF_BYTES]
     head = head[: len(head) // 2 * 2]
@@ -106,4 +108,5 @@ def utf16_without_bom(data: bytes) -> str | None:
     decoded = decode_leniently(head, encoding)
     if decoded is None or not decoded.acceptable(len(head)) or "\x00" in decoded.text:
         return None
-    return encoding
+    printable = sum(ch.isprintable() or ch in "\t\r\n" for ch in decoded.text)
+    return encoding if printable >= UTF16_PRINTABLE_SHARE * len(decoded.text) else None
