@@ -11,14 +11,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gongkai import __version__
-from gongkai.models import Document, ExtractionResult, FieldValue, LearnedLabel, Report, StageError, Template
+from gongkai.models import Document, ExtractionResult, FieldValue, LearnedLabel, Report, SourceInfo, StageError, Template
 
 from .agency import agency_key
 from .checks import run_checks, suggest_blanks
 from .classify import detect_agency, detect_kind, detect_template, detect_year, report_title
 from .completeness import missing_fields
 from .degradation import page_errors_of, page_notes_of
-from .detect import describe_source, detect_media_type
+from .detect import MEDIA_TYPES, describe_source, detect_media_type
 from .flattened import read_flattened
 from .mapping import TableMapping, map_template
 from .narrative import find_statements, narrative_checks, narrative_text
@@ -35,7 +35,12 @@ PIPELINE_VERSION = __version__
 
 def extract_file(path: Path, learned: Sequence[LearnedLabel] = ()) -> ExtractionResult:
     """One file's result; `learned`: reviewers' label variants, each one more alias of its template row."""
-    source = describe_source(path)
+    try:
+        source = describe_source(path)
+    except ReaderError as exc:  # a FIFO or device: refused before anything opens it
+        guessed = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        unread = SourceInfo(name=path.name, sha256="", media_type=guessed)
+        return _failed(unread, "read", exc.kind, exc.message)
     try:
         source.media_type = detect_media_type(path)
         document = read_document(path)

@@ -39,7 +39,8 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+            # not is_file(): a FIFO or device named .txt gets its own error result instead of vanishing
+            found += sorted(p for p in path.rglob("*") if p.exists() and not p.is_dir() and p.suffix.lower() in INPUT_SUFFIXES)
         elif path.exists():
             found.append(path)
         else:

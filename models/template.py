@@ -141,6 +141,16 @@ class FlattenedLimits(BaseModel):
     max_title_occurrences: int = Field(default=10, ge=1, description="last occurrences of a table title tried")
 
 
+class Limits(BaseModel):
+    """Caps on one document, so that none takes more than ~1.5 GB or an unbounded time (issue 11)."""
+
+    docx_xml_bytes: int = Field(default=32 * 1024 * 1024, ge=1, description="uncompressed XML of a DOCX, all parts")
+    blocks: int = Field(default=20_000, ge=1, description="text blocks and tables of one document read; the rest not")
+    table_rows: int = Field(default=5_000, ge=1, description="rows of one table read; the rest not")
+    pdf_pages: int = Field(default=150, ge=1, description="pages of a PDF read; the rest are recorded as not read")
+    ocr_pages: int = Field(default=60, ge=1, description="scanned PDF pages put through OCR; the rest not read")
+
+
 class Thresholds(BaseModel):
     accept: float = Field(ge=0, le=1)
     label_match_min: float = Field(ge=0, le=1)
@@ -153,6 +163,7 @@ class Thresholds(BaseModel):
     short_label_min: float = Field(default=0.8, ge=0, le=1, description="share of a short label found in order")
     short_label_min_chars: int = Field(default=3, ge=1, description="shorter labels are never read as abbreviations")
     flattened: FlattenedLimits = Field(default_factory=FlattenedLimits)
+    limits: Limits = Field(default_factory=Limits)
 
 
 class LearnedLabel(BaseModel):

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from gongkai.cli import app
 from gongkai.extractors.pipeline import extract_file
-from samples import REAL, SEEDS, seed
+from samples import REAL, ROOT, SEEDS, seed
 
 
 @pytest.fixture
@@ -63,3 +63,105 @@ def test_batch_goes_on_past_bad_files(bad_folder: Path, tmp_path: Path) -> None:
 def test_every_bundled_seed_extracts_without_error() -> None:
     for path in sorted(SEEDS.glob("*.txt")):
         assert extract_file(path).error is None, path.name
+
+
+# ---------------------------------------------------------------- issue 11 items 13 and 14
+def test_fifo_named_txt_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    os.mkfifo(folder / "report.txt")  # nobody ever writes: opening it for reading would block forever
+    results = []
+    reader = threading.Thread(target=lambda: results.append(extract_file(folder / "report.txt")), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert not reader.is_alive() and results[0].error.kind == "unsupported"
+    assert results[0].error.message == "report.txt is a FIFO (named pipe), not a regular file: refused without reading it"
+    out = tmp_path / "out"
+    outcome = CliRunner().invoke(app, ["extract", str(folder), "--out", str(out), "--no-progress"])
+    assert outcome.exit_code == 0 and (out / "report.txt.json").exists()  # its own result, not skipped
+
+
+def test_docx_zip_bomb_is_refused_from_its_header(tmp_path: Path) -> None:
+    import zipfile
+
+    source = zipfile.ZipFile(ROOT / "samples" / "rendered" / "001_lushan_wjw_2023.docx")
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                at = data.rfind(b"<w:sectPr")
+                data = data[:at] + b"<w:p><w:r><w:t>x</w:t></w:r></w:p>" * 1_200_000 + data[at:]  # 40 MB
+            zf.writestr(info, data)
+    assert bomb.stat().st_size < 1_000_000
+    result = extract_file(bomb)
+    assert result.error.kind == "too-large" and "limits.docx_xml_bytes" in result.error.message
+
+
+def test_long_pdf_is_read_up_to_the_page_cap_and_the_rest_recorded(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    from gongkai.config import load_thresholds
+    from gongkai.extractors.readers import read_document
+
+    cap = load_thresholds().limits.pdf_pages
+    source = pdfium.PdfDocument(ROOT / "samples" / "rendered" / "001_lushan_wjw_2023.pdf")
+    long = pdfium.PdfDocument.new()
+    long.import_pages(source, [0, 1])  # the report's tables first, then pages of plain text
+    for _ in range(cap + 8):
+        long.import_pages(source, [2])
+    path = tmp_path / "long.pdf"
+    long.save(path)
+    doc = read_document(path)
+    assert doc.source.pages == cap + 10 and len(doc.pages) == cap
+    assert f"pages {cap + 1}–{cap + 10} not read: more than limits.pdf_pages={cap} pages" in doc.warnings
+    result = extract_file(path)
+    assert result.error is None and len(result.reports[0].fields) == 200
+
+
+def test_damaged_font_gives_one_warning_and_nothing_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    import re
+
+    from gongkai.extractors.readers import read_document
+
+    pdf = (ROOT / "samples" / "rendered" / "001_lushan_wjw_2023.pdf").read_bytes()
+    damaged = tmp_path / "damaged_font.pdf"
+    damaged.write_bytes(re.sub(rb"/ToUnicode (\d+) 0 R", rb"/ToUnicode 7 0 R", pdf))  # a font file as its cmap
+    capfd.readouterr()
+    doc = read_document(damaged)
+    assert capfd.readouterr().err == ""
+    reported = [w for w in doc.warnings if "libraries reported" in w]
+    assert len(reported) == 1 and reported[0].startswith("damaged_font.pdf: the PDF/document libraries reported")
+
+
+def test_blocks_past_the_cap_are_recorded_as_not_read(tmp_path: Path) -> None:
+    from gongkai.config import load_thresholds
+    from gongkai.extractors.readers import read_document
+
+    cap = load_thresholds().limits.blocks
+    report = seed("001").read_text(encoding="utf-8")
+    path = tmp_path / "padded.txt"
+    path.write_text(report + "\n" + "\n".join(f"第{n}行说明文字。" for n in range(cap)), encoding="utf-8")
+    doc = read_document(path)
+    total = len(read_document(seed("001")).blocks) + cap
+    assert len(doc.blocks) == cap and doc.blocks[0] == read_document(seed("001")).blocks[0]
+    assert doc.warnings == [f"padded.txt: blocks {cap + 1}–{total} of text and tables not read: more than limits.blocks={cap}"]
+
+
+def test_table_rows_past_the_cap_are_recorded_as_not_read(tmp_path: Path) -> None:
+    from gongkai.config import load_thresholds
+    from gongkai.extractors.readers import read_document
+
+    cap = load_thresholds().limits.table_rows
+    rows = "".join(f"<tr><td>第{n}行</td><td>{n}</td></tr>" for n in range(cap + 10))
+    path = tmp_path / "long_table.html"
+    path.write_text(f"<html><body><p>某某县政府信息公开工作年度报告</p><table>{rows}</table></body></html>",
+                    encoding="utf-8")
+    doc = read_document(path)
+    (table,) = doc.tables()
+    assert table.n_rows == cap and max(c.row + c.row_span for c in table.cells) == cap
+    assert doc.warnings == [f"long_table.html: rows {cap + 1}–{cap + 10} of table 2 not read: "
+                            f"more than limits.table_rows={cap}"]

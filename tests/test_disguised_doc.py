@@ -45,3 +45,25 @@ def test_rtf_named_doc_goes_to_the_libreoffice_reader(tmp_path: Path) -> None:
         assert result.error is None and result.reports[0].year == 2023
     else:
         assert result.error.kind == "missing-dependency"
+
+
+def test_word_97_file_named_docx_is_said_to_be_a_doc(tmp_path: Path) -> None:
+    from gongkai.extractors.readers import read_document
+
+    fake = tmp_path / "report.docx"
+    fake.write_bytes((ROOT / "samples" / "rendered" / "003_changle_wjj_2021.doc").read_bytes())
+    result = extract_file(fake)
+    assert result.source.media_type == "application/msword"
+    said = "report.docx is a Word 97-2003 document (.doc) despite its .docx name"
+    if shutil.which("soffice"):
+        assert result.error is None and result.reports[0].agency == "昌乐县卫生健康局"
+        assert len(result.reports[0].fields) >= 200 and said in read_document(fake).warnings
+    else:
+        assert result.error.kind == "missing-dependency" and result.error.message.startswith(said)
+
+
+def test_damaged_ole_file_is_corrupt_not_a_libreoffice_job(tmp_path: Path) -> None:
+    fake = tmp_path / "report.doc"
+    fake.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 64)
+    result = extract_file(fake)
+    assert result.error.kind == "corrupt" and "directory is damaged or missing" in result.error.message

@@ -174,9 +174,11 @@ def test_txt_bad_inputs(tmp_path: Path) -> None:
     blank = tmp_path / "blank.txt"
     blank.write_text(" \n\t\n", encoding="utf-8")
     expect_error(blank, "empty")
-    broken_utf16 = tmp_path / "broken.txt"
+    broken_utf16 = tmp_path / "broken.txt"  # cut inside a character: kept, the cut is named (issue 11 item 8)
     broken_utf16.write_bytes(b"\xff\xfe" + "规章".encode("utf-16-le") + b"\x00")  # odd length
-    expect_error(broken_utf16, "encoding")
+    doc = read_document(broken_utf16)
+    assert texts(doc) == ["规章\ufffd"] and doc.warnings == [
+        "broken.txt: damaged bytes at 6 replaced with U+FFFD (1 bytes not valid utf-16)"]
 
 
 # ---------------------------------------------------------------- html
@@ -546,7 +548,9 @@ def test_pdf_encrypted(tmp_path: Path) -> None:
     assert "password" in expect_error(path, "unsupported").message
 
 
-def test_pdf_too_many_pages(tmp_path: Path) -> None:
+def test_pdf_too_many_pages_is_read_up_to_the_cap(tmp_path: Path) -> None:
+    """No longer refused whole (issue 11 item 13): pages past limits.pdf_pages are not read, and said so
+    (tests/test_bad_inputs.py reads a long report); a long blank PDF says how much of it was read."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument.new()
@@ -554,7 +558,8 @@ def test_pdf_too_many_pages(tmp_path: Path) -> None:
         pdf.new_page(100, 100)
     path = tmp_path / "long.pdf"
     pdf.save(str(path))
-    expect_error(path, "too-large")
+    error = expect_error(path, "empty")
+    assert error.message == "long.pdf: no text and no images on any page of the first 150 read (limits.pdf_pages)"
 
 
 # ---------------------------------------------------------------- across formats

@@ -108,3 +108,62 @@ def test_pdf_with_one_unreadable_page_keeps_the_other(tmp_path: Path) -> None:
     doc = read_document(path)
     assert [p.number for p in doc.pages] == [1, 2]
     assert any(b.page == 1 for b in doc.blocks) and not any(b.page == 2 for b in doc.blocks)
+
+
+# ---------------------------------------------------------------- bit depths and modes (issue 11 item 9)
+def _page_grey() -> Image.Image:
+    return Image.open(SCANS / "004_helan_wjj_2017_lineless.png").convert("L")
+
+
+def _saved(img: Image.Image, path: Path, fmt: str) -> Path:
+    img.save(path, format=fmt)
+    return path
+
+
+def _decoded(path: Path) -> np.ndarray:
+    from gongkai.extractors.scan.raster import image_pages
+
+    (page,) = list(image_pages(path))
+    assert page.error is None and page.image is not None
+    return page.image
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+def test_16_bit_greyscale_scan_reads_as_its_8_bit_self(tmp_path: Path, fmt: str) -> None:
+    """Pillow's own convert clips 16-bit samples at 255: the page came out white (blank)."""
+    grey = _page_grey()
+    wide = Image.fromarray(np.asarray(grey).astype(np.uint16) * 257)
+    assert wide.mode == "I;16"
+    pixels = _decoded(_saved(wide, tmp_path / f"page16.{fmt.lower()}", fmt))
+    assert np.array_equal(pixels[:, :, 0], np.asarray(grey))
+
+
+def test_12_bit_samples_keep_their_contrast(tmp_path: Path) -> None:
+    grey = np.asarray(_page_grey()).astype(np.int32)
+    twelve = Image.fromarray(grey * 4095 // 255, mode="I")
+    pixels = _decoded(_saved(twelve, tmp_path / "page12.tif", "TIFF"))[:, :, 0].astype(int)
+    assert np.abs(pixels - grey).max() <= 1
+
+
+@pytest.mark.parametrize("mode", ["LA", "RGBA", "P", "1", "CMYK"])
+def test_other_modes_give_dark_text_on_white_paper(tmp_path: Path, mode: str) -> None:
+    grey = _page_grey()
+    if mode in ("LA", "RGBA"):  # paper transparent, text opaque black: alpha dropped, the page was black
+        ink = Image.fromarray(255 - np.asarray(grey))
+        img = Image.merge("LA", (Image.new("L", grey.size, 0), ink)).convert(mode)
+    else:
+        img = grey.convert(mode)
+    pixels = _decoded(_saved(img, tmp_path / f"page.{'tif' if mode == 'CMYK' else 'png'}",
+                             "TIFF" if mode == "CMYK" else "PNG"))[:, :, 0].astype(int)
+    reference = np.asarray(grey).astype(int)
+    paper, text = reference > 200, reference < 100
+    assert pixels[paper].mean() > 200 and pixels[text].mean() < 110, mode
+
+
+@pytest.mark.slow
+def test_16_bit_scan_reads_every_field_its_8_bit_copy_reads(tmp_path: Path) -> None:
+    grey = _page_grey()
+    eight = _saved(grey, tmp_path / "page8.png", "PNG")
+    sixteen = _saved(Image.fromarray(np.asarray(grey).astype(np.uint16) * 257), tmp_path / "page16.png", "PNG")
+    filled = [sum(f.value is not None for f in extract_file(p).reports[0].fields) for p in (eight, sixteen)]
+    assert filled[0] > 40 and filled[1] == filled[0]

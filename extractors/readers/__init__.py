@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gongkai.models import Document
+from gongkai.config import load_thresholds
+from gongkai.models import Document, Table
 
 from .base import Reader, ReaderError
 from .doc import DocReader
 from .docx import DocxReader
 from .html import HtmlReader
+from .library_log import library_log_of_document
 from .mht import MhtReader
 from .pdf_text import PdfTextReader
 from .scan import ScanReader
@@ -40,4 +42,28 @@ def read_document(path: Path) -> Document:
     media_type = detect_media_type(path)
     source = describe_source(path)
     source.media_type = media_type
-    return reader_for(media_type).read(path, source)
+    with library_log_of_document(path.name) as logged:
+        document = reader_for(media_type).read(path, source)
+    document.warnings += logged
+    return _capped_blocks(document)
+
+
+def _capped_blocks(document: Document) -> Document:
+    """At most limits.blocks blocks, and limits.table_rows rows of a table, go on to mapping (a
+    zip bomb of empty paragraphs holds millions of blocks, a generated table 60 000 rows); the
+    rest are recorded as not read."""
+    limits = load_thresholds().limits
+    name = document.source.name
+    if len(document.blocks) > limits.blocks:
+        document.warnings.append(f"{name}: blocks {limits.blocks + 1}–{len(document.blocks)} of text and "
+                                 f"tables not read: more than limits.blocks={limits.blocks}")
+        document.blocks = document.blocks[:limits.blocks]
+    for k, block in enumerate(document.blocks):
+        if isinstance(block, Table) and block.n_rows > limits.table_rows:
+            document.warnings.append(f"{name}: rows {limits.table_rows + 1}–{block.n_rows} of table {k + 1} not "
+                                     f"read: more than limits.table_rows={limits.table_rows}")
+            cells = [c for c in block.cells if c.row < limits.table_rows]
+            for cell in cells:
+                cell.row_span = min(cell.row_span, limits.table_rows - cell.row)
+            document.blocks[k] = block.model_copy(update={"cells": cells, "n_rows": limits.table_rows})
+    return document

@@ -55,9 +55,19 @@ class DocReader:
             raise ReaderError("empty", f"{path.name} is empty (0 bytes)")
         if size > MAX_DOC_BYTES:
             raise ReaderError("too-large", f"{path.name} is {size} bytes; .doc over {MAX_DOC_BYTES} bytes is refused")
+        misnamed = _misnamed(path, source.media_type)
         soffice = find_soffice()
         if soffice is None:
-            raise ReaderError("missing-dependency", INSTALL_HINT)
+            raise ReaderError("missing-dependency", f"{misnamed}; {INSTALL_HINT}" if misnamed else INSTALL_HINT)
         with tempfile.TemporaryDirectory(prefix="gongkai-doc-") as tmp:
             converted = convert_to_docx(soffice, path, Path(tmp))
-            return DocxReader(cell_source="doc").read(converted, source)
+            document = DocxReader(cell_source="doc").read(converted, source)
+        document.warnings += [misnamed] if misnamed else []
+        return document
+
+
+def _misnamed(path: Path, media_type: str) -> str | None:
+    """What the file really is, when its name says otherwise (a .doc saved as .docx)."""
+    if media_type != "application/msword" or path.suffix.lower() == ".doc":
+        return None
+    return f"{path.name} is a Word 97-2003 document (.doc) despite its {path.suffix} name"

@@ -19,7 +19,8 @@ from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
 from .base import ReaderError
 from ..text import collapse_spaces
-from .txt import decode_bytes, load_bytes
+from .html_flatten import flatten_nesting
+from .txt import decode_text, load_bytes
 
 # Whole subtrees that never hold report content. <form> itself is NOT here:
 # ASP.NET sites wrap the entire page body in one <form>.
@@ -84,22 +85,24 @@ def _span(value: str | None, limit: int) -> int:
 
 
 def cell_text(el: HtmlElement) -> str:
-    """All text of a cell; <br> and block boundaries become spaces, &nbsp; is whitespace."""
-    parts: list[str] = []
+    """All text of a cell; <br> and block boundaries become spaces, &nbsp; is whitespace.
 
-    def visit(node: HtmlElement) -> None:
+    Iterative (a stack, not recursion): a cell can hold thousands of nested tags.
+    """
+    parts: list[str] = [el.text or ""]
+    stack: list[HtmlElement | str] = list(reversed(el))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            parts.append(node)
+            continue
         tag = _tag(node)
-        if tag is not None and tag not in _CELL_TEXT_SKIP:
-            gap = " " if tag == "br" or tag in _BLOCK_TAGS else ""
-            parts.append(gap + (node.text or ""))
-            for child in node:
-                visit(child)
-            parts.append(gap)
-        parts.append(node.tail or "")
-
-    parts.append(el.text or "")
-    for child in el:
-        visit(child)
+        if tag is None or tag in _CELL_TEXT_SKIP:
+            parts.append(node.tail or "")
+            continue
+        gap = " " if tag == "br" or tag in _BLOCK_TAGS else ""
+        parts.append(gap + (node.text or ""))
+        stack.extend(reversed([*node, gap, node.tail or ""]))
     return collapse_spaces("".join(parts))
 
 
@@ -141,8 +144,16 @@ def build_table(rows: list[list[HtmlElement]]) -> Table | None:
     return Table(cells=cells, n_rows=len(rows), n_cols=n_cols)
 
 
+_FLUSH = object()  # a block boundary in the walk's work list
+_WalkItem = HtmlElement | str | object
+
+
 class _Walker:
-    """Document-order walk that buffers inline text and flushes it at block boundaries."""
+    """Document-order walk that buffers inline text and flushes it at block boundaries.
+
+    Iterative: a work list of elements, text and block boundaries, so a page nested
+    50 000 tags deep is walked like any other (recursion stopped at ~500 levels).
+    """
 
     def __init__(self) -> None:
         self.blocks: list[TextBlock | Table] = []
@@ -158,45 +169,68 @@ class _Walker:
         if text:
             self._buffer.append(text)
 
-    def visit(self, el: HtmlElement) -> None:
+    def walk(self, root: HtmlElement) -> None:
+        stack: list[_WalkItem] = [root]
+        while stack:
+            item = stack.pop()
+            if item is _FLUSH:
+                self.flush()
+            elif isinstance(item, str):
+                self.add(item)
+            else:
+                stack.extend(reversed(self._expand(item)))
+
+    def _expand(self, el: HtmlElement) -> list[_WalkItem]:
+        """What an element stands for in the walk, in order; a data table is emitted right here."""
         tag = _tag(el)
+        tail: list[_WalkItem] = [el.tail] if el.tail else []  # the tail belongs to the parent's flow
         if tag is None or _is_chrome(el, tag):
-            self.add(el.tail)  # the tail belongs to the parent's flow
-            return
+            return tail
         if tag == "br":
+            return [_FLUSH, *tail]
+        if tag == "table":
             self.flush()
-        elif tag == "table":
-            self.flush()
-            self.table(el)
-        else:
-            self.container(el, block=tag in _BLOCK_TAGS)
-        self.add(el.tail)
+            return [*self._table(el), *tail]
+        return [*_container(el, block=tag in _BLOCK_TAGS), *tail]
 
-    def container(self, el: HtmlElement, block: bool) -> None:
-        if block:
-            self.flush()
-        self.add(el.text)
-        for child in el:
-            self.visit(child)
-        if block:
-            self.flush()
-
-    def table(self, el: HtmlElement) -> None:
+    def _table(self, el: HtmlElement) -> list[_WalkItem]:
         rows = [_own_cells(tr) for tr in _own_rows(el)]
         if not _is_layout(rows):
             table = build_table(rows)
             if table is not None:
                 self.blocks.append(table)
-            return
+            return []
+        items: list[_WalkItem] = []
         for caption in el.xpath("./caption"):
-            self.container(caption, block=True)
+            items += _container(caption, block=True)
         for cell in (c for row in rows for c in row):
-            self.container(cell, block=True)  # nested tables are reached from here
+            items += _container(cell, block=True)  # nested tables are reached from here
+        return items
 
 
-def _parse(text: str, name: str) -> HtmlElement:
+def _container(el: HtmlElement, block: bool) -> list[_WalkItem]:
+    edge: list[_WalkItem] = [_FLUSH] if block else []
+    return [*edge, *([el.text] if el.text else []), *el, *edge]
+
+
+def _parse(text: str, name: str) -> tuple[HtmlElement, list[str]]:
+    """libxml2 with its size limits lifted (huge_tree: text nodes over 10 MB, depth over 256).
+
+    Past its hard depth limit (2048) libxml2 drops the rest of the page, so the page is parsed
+    again with its inline and container tags flattened, and, when its tables themselves nest
+    too deep, as bare text (the warning says its tables were not read as tables).
+    """
+    text = _XML_DECL.sub("", text, count=1)
     try:
-        return lxml.html.document_fromstring(_XML_DECL.sub("", text, count=1))
+        attempts = ((lambda: text, None), (lambda: flatten_nesting(text), None),
+                    (lambda: flatten_nesting(text, keep_tables=False),
+                     f"{name}: tables nested too deeply for the HTML parser; read as text"))
+        for markup, note in attempts:  # each flattening made only when the parse before it failed
+            parser = lxml.html.HTMLParser(huge_tree=True)
+            root = lxml.html.document_fromstring(markup(), parser=parser)
+            if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+                break
+        return root, [note] if note else []
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ReaderError("empty", f"{name}: no HTML content to parse ({exc})") from exc
 
@@ -220,18 +254,16 @@ class HtmlReader:
 
 def read_html_bytes(raw: bytes, name: str, source: SourceInfo, charset: str | None = None) -> Document:
     """An HTML page's bytes to a Document; `charset` as declared by a container (MHT part)."""
-    root = _parse(decode_bytes(raw, name, charset or declared_charset(raw)), name)
+    text, warnings = decode_text(raw, name, charset or declared_charset(raw))
+    root, notes = _parse(text, name)
     walker = _Walker()
     body = root.find("body")
-    try:
-        walker.visit(body if body is not None else root)
-    except RecursionError as exc:
-        raise ReaderError("unsupported", f"{name}: HTML nested too deeply to walk") from exc
+    walker.walk(body if body is not None else root)
     walker.flush()
     blocks = [*_title_block(root, walker.blocks), *walker.blocks]
     if not blocks:
         raise ReaderError("empty", f"{name}: the page holds no text or tables")
-    return Document(source=source, blocks=blocks, metadata=page_metadata(root))
+    return Document(source=source, blocks=blocks, warnings=warnings + notes, metadata=page_metadata(root))
 
 
 def page_metadata(root: HtmlElement) -> dict[str, str]:

@@ -17,16 +17,17 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from gongkai.config import load_thresholds
 from gongkai.models import BBox, Cell, Document, Page, PageError, SourceInfo, TextBlock
 
 from ..scan.textlayer import usable_text_layer
 from ..tablejoin import TablePart, join_across_pages
 from ..text import collapse_spaces
 from .base import ReaderError, check_file_size
+from .caps import capped_pages
 from .pdf_grid import PageChar, ruled_tables
 
 MAX_PDF_BYTES = 200 * 1024 * 1024
-MAX_PAGES = 500
 
 
 # ---------------------------------------------------------------- page scan
@@ -63,10 +64,6 @@ def _open(path: Path) -> pdfium.PdfDocument:
         if "password" in str(exc).lower():
             raise ReaderError("unsupported", f"{path.name} is encrypted and needs a password") from exc
         raise ReaderError("corrupt", f"{path.name} is not a readable PDF (truncated or damaged): {exc}") from exc
-    if len(pdf) > MAX_PAGES:
-        n = len(pdf)
-        pdf.close()
-        raise ReaderError("too-large", f"{path.name} has {n} pages; more than {MAX_PAGES} is refused")
     return pdf
 
 
@@ -99,18 +96,18 @@ def _char(textpage: pdfium.PdfTextPage, i: int, top: float) -> _Char:
 
 
 def _scan_all(path: Path) -> tuple[list[_PageScan], list[PageError], int]:
-    """Every page pdfium can read, a PageError for each it cannot, and the page count."""
+    """Every page pdfium can read (up to limits.pdf_pages), a PageError for each it cannot, and the page count."""
     pdf = _open(path)
     scans: list[_PageScan] = []
     errors: list[PageError] = []
     try:
-        for i in range(len(pdf)):
+        n_pages = len(pdf)
+        for i in range(min(n_pages, load_thresholds().limits.pdf_pages)):
             try:
                 scans.append(_scan_page(pdf, i))
             except pdfium.PdfiumError as exc:  # that page only: the others are still read
                 errors.append(PageError(page=i + 1, stage="read", kind="undecodable",
                                         message=f"page {i + 1} cannot be read: {exc}"))
-        n_pages = len(pdf)
     finally:
         pdf.close()
     if not scans and errors:
@@ -179,10 +176,13 @@ class PdfTextReader:
 
     def read(self, path: Path, source: SourceInfo) -> Document:
         scans, unreadable, n_pages = _scan_all(path)
+        n_read = len(scans) + len(unreadable)
         text_scans = [s for s in scans if s.has_text and (not s.n_images or _usable_text(s))]
         image_numbers = [s.number for s in scans if s not in text_scans and s.n_images]
         if not text_scans and not image_numbers:
-            raise ReaderError("empty", f"{path.name}: no text and no images on any page")
+            read = f" of the first {n_read} read (limits.pdf_pages)" if n_pages > n_read else ""
+            raise ReaderError("empty", f"{path.name}: no text and no images on any page{read}")
+        image_numbers, capped = capped_pages(image_numbers, n_read, n_pages)
         ruled = [(s.number, _page_chars(s)) for s in text_scans if s.n_paths]  # rules are drawn paths
         found, page_errors = ruled_tables(path, ruled)
         page_errors += unreadable
@@ -209,6 +209,7 @@ class PdfTextReader:
             pages=sorted(pages, key=lambda p: p.number),
             blocks=[b.to_table() if isinstance(b, TablePart) else b for b in ordered],
             page_errors=sorted(page_errors, key=lambda e: e.page or 0),
+            warnings=capped,
         )
         document._page_images.update({p.number: p.image for p in scanned})
         return document

@@ -20,6 +20,7 @@ from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 from ..text import collapse_spaces
 from ..text import is_number_text
 from .base import ReaderError, check_file_size
+from .encoding import least_damaged, utf16_without_bom
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a report transcription is kilobytes; beyond this is not a report
 
@@ -45,44 +46,58 @@ def normalise_charset(name: str) -> str:
 
 
 def decode_bytes(data: bytes, name: str, declared: str | None = None) -> str:
-    """UTF-8 (BOM or not) first, then a declared charset, then detection.
+    """The text of `data` (see `decode_text`), without the note of damaged bytes."""
+    return decode_text(data, name, declared)[0]
+
+
+def decode_text(data: bytes, name: str, declared: str | None = None) -> tuple[str, list[str]]:
+    """UTF-8 (BOM or not) first, then a declared charset, then detection; with warnings.
 
     Detection prefers gb18030 for anything in the GB family because GBK pages
     often carry characters outside GB2312 that a strict gb2312 decode rejects.
+    A page that fails only on a few bytes (cut inside a character, a stray byte) is
+    decoded leniently: the document is kept and the warning names the damaged spans.
     """
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode_or_fail(data, "utf-16", name)
+        return _lenient_or_fail(data, "utf-16", name)
+    utf16 = utf16_without_bom(data)
+    if utf16:
+        return _lenient_or_fail(data, utf16, name)
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
     if declared:
         try:
-            return data.decode(normalise_charset(declared))
+            return data.decode(normalise_charset(declared)), []
         except (UnicodeDecodeError, LookupError):
             pass  # a wrong declaration is common; fall through to detection
+    nearly = least_damaged(data, ["utf-8", *([normalise_charset(declared)] if declared else [])])
+    if nearly is not None:
+        return nearly.text, [nearly.warning(name)]
     return _detect_and_decode(data, name)
 
 
-def _detect_and_decode(data: bytes, name: str) -> str:
+def _detect_and_decode(data: bytes, name: str) -> tuple[str, list[str]]:
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
+        if _looks_gb(data):
+            return _lenient_or_fail(data, "gb18030", name)
         raise ReaderError("encoding", f"{name}: cannot determine the text encoding (not UTF-8, no usable charset)")
     encoding = normalise_charset(best.encoding)
     if encoding != "gb18030" and _looks_gb(data):
         encoding = "gb18030"
-    return _decode_or_fail(data, encoding, name)
+    return _lenient_or_fail(data, encoding, name)
 
 
 def _looks_gb(data: bytes) -> bool:
-    """Strict gb18030 decode succeeds and gives mostly CJK: a legacy Chinese page."""
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
+    """gb18030 decodes it with at most a repairable few bad bytes, to mostly CJK: a legacy Chinese page."""
+    decoded = least_damaged(data, ["gb18030"])
+    if decoded is None:
         return False
-    high = [ch for ch in text if ord(ch) > 127]
+    high = [ch for ch in decoded.text if ord(ch) > 127 and ch != "\ufffd"]
     cjk = sum(1 for ch in high if _is_cjk(ch))
     return bool(high) and cjk / len(high) > 0.9
 
@@ -92,11 +107,16 @@ def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
 
 
-def _decode_or_fail(data: bytes, encoding: str, name: str) -> str:
+def _lenient_or_fail(data: bytes, encoding: str, name: str) -> tuple[str, list[str]]:
     try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise ReaderError("encoding", f"{name}: bytes do not decode as {encoding}: {exc}") from exc
+        return data.decode(encoding), []
+    except LookupError as exc:
+        raise ReaderError("encoding", f"{name}: unknown text encoding {encoding}") from exc
+    except UnicodeDecodeError as exc:
+        repaired = least_damaged(data, [encoding])
+        if repaired is None:
+            raise ReaderError("encoding", f"{name}: bytes do not decode as {encoding}: {exc}") from exc
+        return repaired.text, [repaired.warning(name)]
 
 
 def load_bytes(path: Path) -> bytes:
@@ -330,11 +350,11 @@ class TxtReader:
     media_types: tuple[str, ...] = ("text/plain",)
 
     def read(self, path: Path, source: SourceInfo) -> Document:
-        text = decode_bytes(load_bytes(path), path.name)
+        text, warnings = decode_text(load_bytes(path), path.name)
         if not text.strip():
             raise ReaderError("empty", f"{path.name} holds only whitespace")
         lines = split_lines(text)
-        return Document(source=source, blocks=parse_lines(lines), metadata=header_metadata(lines))
+        return Document(source=source, blocks=parse_lines(lines), warnings=warnings, metadata=header_metadata(lines))
 
 
 HEADER_SCAN_LINES = 15

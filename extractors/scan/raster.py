@@ -58,11 +58,46 @@ def _check_pixels(path: Path, size: tuple[int, int]) -> None:
 def _decoded(path: Path, number: int, frame: Image.Image) -> PageImage:
     try:
         _check_pixels(path, frame.size)
-        rgb = np.asarray(frame.convert("RGB"))
-    except OSError as exc:  # truncated or corrupt data shows only when pixels are decoded
+        rgb = as_rgb(frame)
+    except (OSError, ValueError) as exc:  # truncated or corrupt data shows only when pixels are decoded
         return PageImage(number, None, f"frame {number} cannot be decoded: {exc}")
     dpi = frame.info.get("dpi", (None,))[0]
     return PageImage(number, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dpi=float(dpi) if dpi else None)
+
+
+def as_rgb(frame: Image.Image) -> np.ndarray:
+    """8-bit RGB pixels of any mode a scanner writes.
+
+    Pillow's convert("RGB") clips 16-bit and 32-bit greyscale at 255 (a white page) and
+    drops an alpha channel (transparent paper turns black): those are scaled and
+    composited on white here; the other modes (1-bit, P, CMYK, YCbCr) convert as they are.
+    """
+    if frame.mode in _WIDE_GREY:
+        return np.repeat(_scaled_grey(np.asarray(frame))[:, :, None], 3, axis=2)
+    if frame.mode in _WITH_ALPHA or (frame.mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(frame.convert("RGB"))
+
+
+_WIDE_GREY = {"I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
+_WITH_ALPHA = {"LA", "La", "PA", "RGBA", "RGBa"}
+
+
+def _scaled_grey(values: np.ndarray) -> np.ndarray:
+    """Greyscale of more than 8 bits to 0–255 by its bit depth (12-bit data stays 12-bit, not stretched)."""
+    pixels = values.astype(np.float64)
+    if not pixels.size:
+        return pixels.astype(np.uint8)
+    low, high = float(pixels.min()), float(pixels.max())
+    if values.dtype.kind == "f" and low >= 0 and high <= 1.0:
+        scaled = pixels * 255.0  # float samples in 0–1
+    elif low < 0:
+        scaled = (pixels - low) * 255.0 / max(high - low, 1e-9)  # signed data: its own range
+    else:
+        scaled = pixels * 255.0 / (2 ** max(8, int(high).bit_length()) - 1)
+    return np.clip(scaled, 0, 255).round().astype(np.uint8)
 
 
 def pdf_pages(path: Path, numbers: list[int] | None = None, dpi: int = PDF_DPI) -> Iterator[PageImage]:
