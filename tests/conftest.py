@@ -11,6 +11,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # pytest has already closed: without this, logging prints a traceback after the summary.
 logging.raiseExceptions = False
 
+import sys  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -24,3 +26,46 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ops.sqlite'}"
     return request.getfixturevalue("pg_url")
+
+
+def _prefect_settings() -> object | None:
+    """Prefect's process-wide settings object, if Prefect is imported (tests must not replace it)."""
+    context = sys.modules.get("prefect.context")
+    return getattr(context, "GLOBAL_SETTINGS_CONTEXT", None) if context else None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def leaves_no_environment_behind() -> Iterator[None]:
+    """Every test module, its fixtures included, leaves os.environ, the working directory and
+    Prefect's global settings as it found them: flow tests point PREFECT_HOME at a temporary
+    folder, and a later module must not inherit it."""
+    environ, cwd, settings = dict(os.environ), os.getcwd(), _prefect_settings()
+    yield
+    changed = sorted(k for k in environ.keys() | os.environ.keys() if environ.get(k) != os.environ.get(k))
+    problems = [f"environment variables changed: {', '.join(changed)}"] if changed else []
+    if os.getcwd() != cwd:
+        problems.append(f"working directory changed: {cwd} -> {os.getcwd()}")
+    if settings is not None and _prefect_settings() is not settings:
+        problems.append("Prefect's global settings context was replaced")
+    if problems:
+        os.environ.clear()
+        os.environ.update(environ)  # so that the next module starts clean
+        os.chdir(cwd)
+        pytest.fail("; ".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A temporary PREFECT_HOME for one module's flow runs, undone after it.
+
+    Set both ways: in Prefect's settings context for this process (Prefect read the environment
+    when it was first imported, maybe while tests were collected), and in os.environ for the
+    processes a run starts (its API server, Dask workers)."""
+    from prefect.settings import PREFECT_HOME, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+
+    home = tmp_path_factory.mktemp("prefect")
+    values = {PREFECT_HOME: str(home), PREFECT_LOCAL_STORAGE_PATH: str(home / "storage")}
+    with pytest.MonkeyPatch.context() as env, temporary_settings(updates=values):
+        for setting, value in values.items():
+            env.setenv(setting.name, value)
+        yield home

@@ -1,7 +1,6 @@
 """One real run of the Prefect flow (no server) into real SQLite and DuckDB files."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -11,13 +10,12 @@ import pytest
 from samples import seed
 
 
+pytestmark = pytest.mark.flow
+
+
 @pytest.fixture(scope="module")
-def flow_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("flow")
-    os.environ["PREFECT_HOME"] = str(home / "prefect")
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(home / "prefect" / "storage")
-    return home
+def flow_env(tmp_path_factory: pytest.TempPathFactory, prefect_home: Path) -> Path:
+    return tmp_path_factory.mktemp("flow")
 
 
 def test_flow_stores_documents_once_and_loads_analytics(flow_env: Path) -> None:
