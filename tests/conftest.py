@@ -28,6 +28,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_url")
 
 
+PYTEST_OWN = {"PYTEST_CURRENT_TEST"}  # pytest sets it around every test
+
+
 def _prefect_settings() -> object | None:
     """Prefect's process-wide settings object, if Prefect is imported (tests must not replace it)."""
     context = sys.modules.get("prefect.context")
@@ -35,21 +38,29 @@ def _prefect_settings() -> object | None:
 
 
 @pytest.fixture(autouse=True, scope="module")
-def leaves_no_environment_behind() -> Iterator[None]:
-    """Every test module, its fixtures included, leaves os.environ, the working directory and
-    Prefect's global settings as it found them: flow tests point PREFECT_HOME at a temporary
-    folder, and a later module must not inherit it."""
+def leaves_no_environment_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A module of flow tests, its fixtures included, leaves os.environ, the working directory
+    and Prefect's global settings as it found them: flow tests point PREFECT_HOME at a
+    temporary folder, and a later module must not inherit it."""
+    module = request.node
+    if not any(item.get_closest_marker("flow") for item in request.session.items if item.module is module.obj):
+        yield
+        return
     environ, cwd, settings = dict(os.environ), os.getcwd(), _prefect_settings()
     yield
-    changed = sorted(k for k in environ.keys() | os.environ.keys() if environ.get(k) != os.environ.get(k))
+    changed = sorted(k for k in environ.keys() | os.environ.keys()
+                     if environ.get(k) != os.environ.get(k) and k not in PYTEST_OWN)
     problems = [f"environment variables changed: {', '.join(changed)}"] if changed else []
     if os.getcwd() != cwd:
         problems.append(f"working directory changed: {cwd} -> {os.getcwd()}")
     if settings is not None and _prefect_settings() is not settings:
         problems.append("Prefect's global settings context was replaced")
     if problems:
-        os.environ.clear()
-        os.environ.update(environ)  # so that the next module starts clean
+        for key in changed:  # so that the next module starts clean
+            if key in environ:
+                os.environ[key] = environ[key]
+            else:
+                os.environ.pop(key, None)
         os.chdir(cwd)
         pytest.fail("; ".join(problems), pytrace=False)
 
