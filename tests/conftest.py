@@ -28,7 +28,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_url")
 
 
-PYTEST_OWN = {"PYTEST_CURRENT_TEST"}  # pytest sets it around every test
+# Set by others, not by a test: pytest around every test; opencv's cv2/__init__ on its first
+# import (the one Qt build of opencv-python; whichever test imports cv2 first sets them).
+NOT_A_TESTS = {"PYTEST_CURRENT_TEST", "LD_LIBRARY_PATH", "QT_QPA_FONTDIR", "QT_QPA_PLATFORM_PLUGIN_PATH"}
 
 
 def _prefect_settings() -> object | None:
@@ -49,7 +51,7 @@ def leaves_no_environment_behind(request: pytest.FixtureRequest) -> Iterator[Non
     environ, cwd, settings = dict(os.environ), os.getcwd(), _prefect_settings()
     yield
     changed = sorted(k for k in environ.keys() | os.environ.keys()
-                     if environ.get(k) != os.environ.get(k) and k not in PYTEST_OWN)
+                     if environ.get(k) != os.environ.get(k) and k not in NOT_A_TESTS)
     problems = [f"environment variables changed: {', '.join(changed)}"] if changed else []
     if os.getcwd() != cwd:
         problems.append(f"working directory changed: {cwd} -> {os.getcwd()}")
