@@ -1,6 +1,7 @@
 """One real run of the Prefect flow (no server) into real SQLite and DuckDB files."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -50,7 +51,15 @@ def test_flow_on_a_dask_local_cluster(flow_env: Path) -> None:
     from gongkai.flows.process_documents import run_flow
 
     store_url = f"sqlite:///{flow_env / 'dask.sqlite'}"
-    summary = run_flow([seed("001"), seed("002")], store_url, flow_env / "dask.duckdb", runner="dask", progress=False)
+    environ = dict(os.environ)
+    try:
+        summary = run_flow([seed("001"), seed("002")], store_url, flow_env / "dask.duckdb", runner="dask",
+                           progress=False)
+    finally:
+        # distributed's LocalCluster writes its workers' settings (OMP_NUM_THREADS=1,
+        # MALLOC_TRIM_THRESHOLD_, PYTHONHASHSEED, ...) into this process's os.environ
+        os.environ.clear()
+        os.environ.update(environ)
     assert summary["inserted"] == 2 and summary["accepted"] == 200 + 198
 
 
