@@ -34,9 +34,10 @@ NOT_A_TESTS = {"PYTEST_CURRENT_TEST", "LD_LIBRARY_PATH", "QT_QPA_FONTDIR", "QT_Q
 
 
 def _prefect_settings() -> object | None:
-    """Prefect's process-wide settings object, if Prefect is imported (tests must not replace it)."""
+    """The settings context Prefect reads now (a temporary one, else the process-wide one), if
+    Prefect is imported: a test must neither replace the global one nor leave its own entered."""
     context = sys.modules.get("prefect.context")
-    return getattr(context, "GLOBAL_SETTINGS_CONTEXT", None) if context else None
+    return context.SettingsContext.get() if context else None
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -56,7 +57,7 @@ def leaves_no_environment_behind(request: pytest.FixtureRequest) -> Iterator[Non
     if os.getcwd() != cwd:
         problems.append(f"working directory changed: {cwd} -> {os.getcwd()}")
     if settings is not None and _prefect_settings() is not settings:
-        problems.append("Prefect's global settings context was replaced")
+        problems.append("Prefect's settings context was replaced or left entered")
     if problems:
         for key in changed:  # so that the next module starts clean
             if key in environ:
