@@ -192,7 +192,15 @@ def make_engine(url: str) -> Engine:
     """An engine with the connection settings the store depends on."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, json_serializer=_json_dumps, pool_pre_ping=True)
+        try:
+            return sa.create_engine(parsed, json_serializer=_json_dumps, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:  # the driver is an optional extra
+            if parsed.get_backend_name() != "postgresql":
+                raise
+            raise ModuleNotFoundError(
+                f"{parsed.drivername}:// needs the PostgreSQL driver ({exc.name} is not installed): "
+                "pip install 'gongkai[postgres]' (scripts/bootstrap.sh installs it), "
+                "and write the URL as postgresql+psycopg://…", name=exc.name) from exc
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, json_serializer=_json_dumps)

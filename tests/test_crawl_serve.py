@@ -19,7 +19,7 @@ import pytest
 
 from crawl_site import AgencySite, Route, attachments_page, listing_page
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.flow]
 GONGKAI = str(Path(sys.executable).with_name("gongkai"))
 SITE = "小站"
 

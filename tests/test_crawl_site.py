@@ -4,7 +4,6 @@ all 304s, a changed report page that becomes a new version keeping a reviewer's 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from crawl_site import ESCAPE_NAME, AgencySite, build_site
 from review_samples import WRONG_CELL, broken_html
 
 PASSWORD = "correct horse battery"
-pytestmark = pytest.mark.slow  # whole flow runs
+pytestmark = [pytest.mark.slow, pytest.mark.flow]  # whole flow runs
 
 
 def write_config(path: Path, site: AgencySite, extra_sites: str = "") -> Path:
@@ -49,10 +48,8 @@ def other_sites(dead_port: int, site: AgencySite) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def world(tmp_path_factory: pytest.TempPathFactory, prefect_home: Path) -> Any:
     home = tmp_path_factory.mktemp("crawl")
-    os.environ["PREFECT_HOME"] = str(home / "prefect")
-    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(home / "prefect" / "storage")
     report_text = broken_html(home).read_text(encoding="utf-8")
     with AgencySite() as site:
         build_site(site, report_text)

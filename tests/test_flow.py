@@ -11,13 +11,12 @@ import pytest
 from samples import seed
 
 
+pytestmark = pytest.mark.flow
+
+
 @pytest.fixture(scope="module")
-def flow_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("flow")
-    os.environ["PREFECT_HOME"] = str(home / "prefect")
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(home / "prefect" / "storage")
-    return home
+def flow_env(tmp_path_factory: pytest.TempPathFactory, prefect_home: Path) -> Path:
+    return tmp_path_factory.mktemp("flow")
 
 
 def test_flow_stores_documents_once_and_loads_analytics(flow_env: Path) -> None:
@@ -52,7 +51,15 @@ def test_flow_on_a_dask_local_cluster(flow_env: Path) -> None:
     from gongkai.flows.process_documents import run_flow
 
     store_url = f"sqlite:///{flow_env / 'dask.sqlite'}"
-    summary = run_flow([seed("001"), seed("002")], store_url, flow_env / "dask.duckdb", runner="dask", progress=False)
+    environ = dict(os.environ)
+    try:
+        summary = run_flow([seed("001"), seed("002")], store_url, flow_env / "dask.duckdb", runner="dask",
+                           progress=False)
+    finally:
+        # distributed's LocalCluster writes its workers' settings (OMP_NUM_THREADS=1,
+        # MALLOC_TRIM_THRESHOLD_, PYTHONHASHSEED, ...) into this process's os.environ
+        os.environ.clear()
+        os.environ.update(environ)
     assert summary["inserted"] == 2 and summary["accepted"] == 200 + 198
 
 

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gongkai.flows.process_documents import extract_task, file_cache_key, store_task
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
+
+pytestmark = pytest.mark.flow  # the flow's task functions
 
 ROOT = Path(__file__).resolve().parents[1]
 RENDERED = ROOT / "samples" / "rendered"

@@ -1,7 +1,6 @@
-"""Page-image normalisation: seal removal, even background, deskew, orientation, speed."""
+"""Page-image normalisation: seal removal, even background, deskew, orientation (speed: bench/bench_normalise.py)."""
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -295,24 +294,13 @@ def test_alpha_channel_is_dropped():
     assert result.color.shape == bgra.shape[:2] + (3,) and result.rotation == 0
 
 
-def test_speed_of_an_a4_page_at_200_dpi():
-    """Budget 0.25 s. Counted as CPU time on one OpenCV thread, which neither other processes
-    on the shared machine nor OpenCV's second thread can flatter or spoil."""
+def test_an_a4_page_at_200_dpi_is_deskewed_at_its_size():
+    """The page bench/bench_normalise.py times (its speed is measured there, not here)."""
     bgr = cv2.resize(scan_like(rotate_bound(page(TABLE_PAGE, 200), 1.7)), (1654, 2339))
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        normalise_page(bgr)  # warm-up
-        best = min(_cpu_seconds(normalise_page, bgr) for _ in range(3))
-    finally:
-        cv2.setNumThreads(threads)
-    assert best < 0.25
-
-
-def _cpu_seconds(fn, *args) -> float:
-    start = time.process_time()
-    fn(*args)
-    return time.process_time() - start
+    result = normalise_page(bgr)
+    assert result.rotation == 0 and result.skew == pytest.approx(1.7, abs=0.15)
+    assert abs(estimate_skew(result.image)) < 0.1
+    assert result.color.shape == result.image.shape + (3,)
 
 
 # --- half turns: decided on the page's text lines by OCR (page.upside_down) --------------

@@ -342,8 +342,9 @@ def _fake_doc(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(find_soffice() is not None, reason="LibreOffice is installed")
-def test_doc_without_libreoffice(tmp_path: Path) -> None:
+def test_doc_without_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on it, installed or not
+    assert find_soffice() is None
     error = expect_error(_fake_doc(tmp_path), "missing-dependency")
     assert "libreoffice-writer-nogui" in error.message
 

@@ -2,7 +2,6 @@
 PostgreSQL), through the flow's tasks (.fn(): no Prefect start), and one real flow run."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,6 +84,7 @@ def test_a_reviewer_saving_a_replaced_item_gets_a_conflict(service: ReviewServic
     assert service.correct(wang, item_id, 13, version=now.version).item.value == 13
 
 
+@pytest.mark.flow
 def test_reprocess_through_the_flow_tasks(tmp_path: Path, folder: Path) -> None:
     from gongkai.flows.process_documents import extract_task, store_task
 
@@ -102,9 +102,8 @@ def test_reprocess_through_the_flow_tasks(tmp_path: Path, folder: Path) -> None:
 
 
 @pytest.mark.slow
-def test_gongkai_run_reprocess_publishes_the_queue(tmp_path: Path) -> None:
-    os.environ["PREFECT_HOME"] = str(tmp_path / "prefect")
-    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(tmp_path / "prefect" / "storage")
+@pytest.mark.flow
+def test_gongkai_run_reprocess_publishes_the_queue(tmp_path: Path, prefect_home: Path) -> None:
     from gongkai.flows.process_documents import run_flow
 
     path = broken_html(tmp_path)

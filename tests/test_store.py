@@ -5,10 +5,13 @@ PostgreSQL runs need $GONGKAI_TEST_PG_URL (scripts/start_test_postgres.sh); see 
 
 from __future__ import annotations
 
+import re
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -183,6 +186,27 @@ def sqlite_store(tmp_path: Path) -> Iterator[OperationalStore]:
         yield s
 
 
+@contextmanager
+def on_statement(store: OperationalStore, table: str, action: Callable[[], None]) -> Iterator[None]:
+    """Runs `action` on this store's engine just before each INSERT INTO `table` (in the
+    thread that saves): a real save, stopped or failed by the database layer mid-transaction."""
+    insert = re.compile(rf"\s*INSERT INTO {table}\b", re.IGNORECASE)
+
+    def before(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if insert.match(statement):
+            action()
+
+    sa.event.listen(store.engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", before)
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
 def _queue_id(store: OperationalStore) -> int:
     (item,) = store.open_review_items()
     return item.queue_id
@@ -287,23 +311,25 @@ def test_stored_failure_gives_way_to_a_later_success(store: OperationalStore) ->
     assert store.table_counts()["documents"] == 1
 
 
-def test_failed_save_leaves_nothing_half_written(
-    store: OperationalStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_save_leaves_nothing_half_written(store: OperationalStore) -> None:
     store.save_result(legacy_result())
     before = store.table_counts()
 
-    def explode(*_args: object) -> None:
-        raise RuntimeError("disk on fire")
-
-    # Fails after the document, report and fields rows of the new result were inserted.
-    monkeypatch.setattr(op_module, "_insert_checks", explode)
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        store.save_result(gov_2021_result())
+    # The database fails the checks insert: the document, report and fields rows of the new
+    # result were inserted before it, in the same transaction.
+    with on_statement(store, "checks", lambda: _raise(RuntimeError("disk on fire"))):
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            store.save_result(gov_2021_result())
 
     assert store.get_document(SHA_2021) is None
     assert store.table_counts() == before
     assert store.load_result(SHA_LEGACY) == legacy_result()
+
+
+def test_postgres_url_without_the_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # makes `import psycopg` fail, as without the extra
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'gongkai\[postgres\]'"):
+        OperationalStore("postgresql+psycopg://reader@127.0.0.1:1/gongkai")
 
 
 def test_duplicate_field_ids_are_refused(store: OperationalStore) -> None:
@@ -385,11 +411,14 @@ def _hold_write_lock(
     locked: threading.Event,
     release: threading.Event,
 ) -> None:
-    """Writes `result` in a transaction kept open until `release` is set."""
-    with store._write_transaction() as conn:
-        op_module._insert_result(conn, result, None, None, "inserted")
+    """Saves `result`, its transaction kept open (document and report written) until `release` is set."""
+
+    def hold() -> None:
         locked.set()
         release.wait(10)
+
+    with on_statement(store, "fields", hold):
+        store.save_result(result)
 
 
 def test_sqlite_reader_thread_reads_while_writer_holds_lock(sqlite_store: OperationalStore) -> None:
