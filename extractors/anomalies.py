@@ -14,7 +14,7 @@ from typing import Literal
 
 from gongkai.config import TEMPLATE_IDS, load_anomaly_settings, load_template
 
-from .checks import _fmt, expand_rule
+from .checks import format_number, expand_rule
 
 Number = int | float
 AnomalyKind = Literal["jump", "fall_to_zero", "total_vs_parts"]
@@ -69,7 +69,7 @@ def _jumps(ordered: list[SeriesPoint], settings: dict) -> list[Anomaly]:
         low, high = sorted((abs(before.value), abs(now.value)))
         if low > 0 and high >= floor and high >= factor * low:
             direction = "up" if abs(now.value) > abs(before.value) else "down"
-            detail = f"{_fmt(before.value)} in {before.year} → {_fmt(now.value)} in {now.year} ({direction} ≥{_fmt(factor)}×)"
+            detail = f"{format_number(before.value)} in {before.year} → {format_number(now.value)} in {now.year} ({direction} ≥{format_number(factor)}×)"
             out.append(_anomaly(now, "jump", before.value, detail))
     return out
 
@@ -80,7 +80,7 @@ def _falls_to_zero(ordered: list[SeriesPoint], settings: dict) -> list[Anomaly]:
     for k, now in enumerate(ordered):
         history = ordered[max(0, k - steady_years):k]
         if now.value == 0 and len(history) == steady_years and all(p.value >= steady_min for p in history):
-            shown = ", ".join(f"{_fmt(p.value)} ({p.year})" for p in history)
+            shown = ", ".join(f"{format_number(p.value)} ({p.year})" for p in history)
             out.append(_anomaly(now, "fall_to_zero", history[-1].value, f"0 in {now.year} after {shown}"))
     return out
 
@@ -101,7 +101,7 @@ def _totals_vs_parts(points: list[SeriesPoint]) -> list[Anomaly]:
             parts = sum(by_id[t].value for t in concrete.rhs)
             if abs(total - parts) > 1e-6:
                 head = by_id[concrete.lhs[0]]
-                detail = f"{concrete.id}: {' + '.join(concrete.lhs)} = {_fmt(total)}, parts sum to {_fmt(parts)}"
+                detail = f"{concrete.id}: {' + '.join(concrete.lhs)} = {format_number(total)}, parts sum to {format_number(parts)}"
                 out.append(_anomaly(head, "total_vs_parts", None, detail))
     return out
 

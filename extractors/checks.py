@@ -49,7 +49,7 @@ def _evaluate(rule: RuleSpec, by_id: dict[str, FieldValue]) -> CheckResult | Non
     left, right = _total(lhs), _total(rhs)
     ok = abs(left - right) < 1e-6
     blanks = [f.id for f in lhs + rhs if f.value is None]
-    detail = f"{_terms(lhs)} = {_terms(rhs)}" + ("" if ok else f" ({_fmt(left)} ≠ {_fmt(right)})")
+    detail = f"{_terms(lhs)} = {_terms(rhs)}" + ("" if ok else f" ({format_number(left)} ≠ {format_number(right)})")
     if blanks:
         detail += f"; blank counted as 0: {', '.join(blanks)}"
     return CheckResult(rule=rule.id, ok=ok, detail=detail, fields=[f.id for f in lhs + rhs])
@@ -69,12 +69,12 @@ def _total(fields: list[FieldValue]) -> Number:
     return sum(f.value or 0 for f in fields)
 
 
-def _fmt(value: Number) -> str:
+def format_number(value: Number) -> str:
     return str(round(value, 6)).removesuffix(".0") if isinstance(value, float) else str(value)
 
 
 def _terms(fields: list[FieldValue]) -> str:
-    return " + ".join(_fmt(f.value) if f.value is not None else "blank" for f in fields)
+    return " + ".join(format_number(f.value) if f.value is not None else "blank" for f in fields)
 
 
 def suggest_blanks(template: Template, fields: list[FieldValue]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from gongkai.config import load_narrative
 from gongkai.models import Block, CheckResult, FieldValue, Table, TextBlock
 
-from .checks import _fmt
+from .checks import format_number
 from .text import nfkc
 from .values import is_blank
 
@@ -217,7 +217,7 @@ def _evaluable(terms: Sequence[str], by_id: dict[str, FieldValue]) -> bool:
 
 def _terms(terms: Sequence[str], by_id: dict[str, FieldValue]) -> str:
     values = [by_id[t].value for t in terms]
-    shown = " + ".join(_fmt(v) if v is not None else "blank" for v in values)
+    shown = " + ".join(format_number(v) if v is not None else "blank" for v in values)
     total = sum(v or 0 for v in values)
     names = " + ".join(terms)
-    return f"{names} = {shown}" + (f" = {_fmt(total)}" if len(terms) > 1 else "")
+    return f"{names} = {shown}" + (f" = {format_number(total)}" if len(terms) > 1 else "")

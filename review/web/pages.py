@@ -83,9 +83,7 @@ def item_page(request: Request, item_id: int, caller: CallerDep) -> Response:
 @router.get("/items/{item_id}/crop")
 def item_crop(request: Request, item_id: int, caller: CallerDep) -> Response:
     png = service_of(request).crop(caller.user, item_id)
-    if png is None:
-        raise ItemNotFound(f"item {item_id} has no image of its cell")
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
+    return _png(png, f"item {item_id} has no image of its cell")
 
 
 @router.get("/reports/{report_id}")
@@ -104,16 +102,19 @@ def report_page(request: Request, report_id: int, caller: CallerDep) -> Response
 def report_series_image(request: Request, report_id: int, caller: CallerDep) -> Response:
     """The report's agency over the years (requests received and handled), from the analytics store."""
     png = service_of(request).agency_series_png(caller.user, report_id)
-    if png is None:
-        raise ItemNotFound(f"no stored series for the agency of report {report_id}")
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
+    return _png(png, f"no stored series for the agency of report {report_id}")
 
 
 @router.get("/reports/{report_id}/pages/{page}")
 def report_page_image(request: Request, report_id: int, page: int, caller: CallerDep) -> Response:
     png = service_of(request).page_image(caller.user, report_id, page)
+    return _png(png, f"report {report_id} has no image of page {page}")
+
+
+def _png(png: bytes | None, missing: str) -> Response:
+    """An image only its reviewers may see, cached by their browser alone; ItemNotFound without one."""
     if png is None:
-        raise ItemNotFound(f"report {report_id} has no image of page {page}")
+        raise ItemNotFound(missing)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
 
 
