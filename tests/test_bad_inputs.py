@@ -122,7 +122,7 @@ def test_long_pdf_is_read_up_to_the_page_cap_and_the_rest_recorded(tmp_path: Pat
     assert result.error is None and len(result.reports[0].fields) == 200
 
 
-def test_damaged_font_gives_one_warning_and_nothing_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+def test_damaged_font_is_read_with_nothing_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
     import re
 
     from gongkai.extractors.readers import read_document
@@ -133,8 +133,29 @@ def test_damaged_font_gives_one_warning_and_nothing_on_stderr(tmp_path: Path, ca
     capfd.readouterr()
     doc = read_document(damaged)
     assert capfd.readouterr().err == ""
-    reported = [w for w in doc.warnings if "libraries reported" in w]
-    assert len(reported) == 1 and reported[0].startswith("damaged_font.pdf: the PDF/document libraries reported")
+    # pdfium reads it quietly since camelot (pdfminer, playa) left the reading path; whatever a
+    # library says is at most one warning of the document
+    assert len([w for w in doc.warnings if "libraries reported" in w]) <= 1
+    assert len(doc.tables()) >= 3
+
+
+def test_library_log_records_are_one_warning_of_their_document(capfd: pytest.CaptureFixture) -> None:
+    import logging
+
+    from gongkai.extractors.readers.library_log import library_log_of_document
+
+    capfd.readouterr()
+    with library_log_of_document("damaged_font.pdf") as warnings:
+        for n in range(5):
+            try:
+                raise ValueError(f"bad glyph {n}")
+            except ValueError:
+                logging.getLogger("pdfminer.pdffont").warning("Could not get FontBBox", exc_info=True)
+        logging.getLogger("pypdfium2").warning("xref table damaged")
+    assert capfd.readouterr().err == ""
+    assert len(warnings) == 1
+    assert warnings[0].startswith("damaged_font.pdf: the PDF/document libraries reported 6 problems")
+    assert "Could not get FontBBox (ValueError)" in warnings[0] and "xref table damaged" in warnings[0]
 
 
 def test_blocks_past_the_cap_are_recorded_as_not_read(tmp_path: Path) -> None:

@@ -345,7 +345,7 @@ def _fake_doc(tmp_path: Path) -> Path:
 def test_doc_without_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on it, installed or not
     assert find_soffice() is None
-    error = expect_error(_fake_doc(tmp_path), "missing-dependency")
+    error = expect_error(ROOT / "samples" / "rendered" / "003_changle_wjj_2021.doc", "missing-dependency")
     assert "libreoffice-writer-nogui" in error.message
 
 

@@ -43,5 +43,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_page_issues_document_id", table_name="page_issues")
     op.drop_table("page_issues")
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_column("status")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35): a batch rebuild would drop `documents`,
+    # and with foreign keys on, that deletes every stored report and field through the cascade.
+    op.drop_column("documents", "status")
