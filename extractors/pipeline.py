@@ -60,8 +60,6 @@ def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -
     segments = split_reports(document.blocks)
     reports = [extract_report(s, learned, document.metadata) for s in segments]
     unify_agency_names(reports)
-    for report in reports:
-        report.agency_key = agency_key(report.agency)
     if document._page_images:
         for report in reports:
             report.crops = review_crops(report.fields, document._page_images)
@@ -133,11 +131,12 @@ def comparison_note(years: list[int]) -> str:
 
 def unify_agency_names(reports: list[Report]) -> None:
     """One page naming its agency two ways (…委 / …委员会, with and without its city) prints
-    the longest of the names that share its key (extractors/agency.py folds the spellings)."""
-    names = {r.agency for r in reports if r.agency}
+    the longest of the names that share its key (extractors/agency.py folds the spellings), and
+    that key as its agency_key: each name's key is computed once."""
+    keys = {name: agency_key(name) for name in {r.agency for r in reports if r.agency}}
     for report in reports:
-        key = agency_key(report.agency)
-        same = [n for n in names if key is not None and agency_key(n) == key]
+        report.agency_key = keys.get(report.agency) if report.agency else None
+        same = [name for name, key in keys.items() if key is not None and key == report.agency_key]
         if same:
             report.agency = max(same, key=lambda n: (len(n), n))
 
