@@ -19,7 +19,6 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
 from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
 from gongkai.config import load_templates
@@ -29,6 +28,7 @@ from gongkai.flows.prefect_api import owned_ephemeral_api
 from gongkai.models import ExtractionResult, LearnedLabel
 from gongkai.store.analytics import load_analytics
 from gongkai.review.rules import recheck_document
+from gongkai.store.errors import StoreBusy
 from gongkai.store.operational import OperationalStore
 from gongkai.store.review import ReviewReader
 from gongkai.store.versions import carry_reviews
@@ -70,7 +70,7 @@ def _transient_store_error(_task: Any, _run: Any, state: Any) -> bool:
     """Retry only what a retry can fix: a locked SQLite file or a dropped connection."""
     try:
         state.result()
-    except OperationalError:
+    except StoreBusy:
         return True
     except Exception:
         return False

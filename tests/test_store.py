@@ -32,6 +32,7 @@ from gongkai.models import (
 from gongkai.store import (
     OperationalStore,
     ReviewItemNotOpen,
+    StoreBusy,
     export_analytics,
     load_analytics,
 )
@@ -460,6 +461,26 @@ def test_sqlite_second_writer_waits_instead_of_failing(sqlite_store: Operational
     writer.join()
     other.close()
     assert sqlite_store.table_counts()["documents"] == 2
+
+
+def test_sqlite_lock_held_past_the_busy_timeout_is_store_busy(sqlite_store: OperationalStore) -> None:
+    """The flow retries StoreBusy; SQLite's other errors are not worth a retry and stay SQLAlchemy's."""
+    holder = OperationalStore(sqlite_store.url)
+    other = OperationalStore(sqlite_store.url)
+    try:
+        with holder.engine.connect() as held:
+            held.execution_options(sqlite_begin="IMMEDIATE")
+            with held.begin(), other.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 0")  # give up at once, not after 30 s
+                conn.commit()
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+                with pytest.raises(StoreBusy, match="locked"):
+                    conn.begin()
+            with pytest.raises(sa.exc.OperationalError):
+                held.exec_driver_sql("SELECT * FROM no_such_table")
+    finally:
+        holder.close()
+        other.close()
 
 
 # ---------------------------------------------------------------------------------------
