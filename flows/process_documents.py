@@ -22,6 +22,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from tqdm import tqdm
 
 from gongkai.config import load_templates
+from gongkai.extractors.anomalies import find_anomalies
 from gongkai.extractors.detect import sha256_of
 from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
 from gongkai.flows.prefect_api import owned_ephemeral_api
@@ -109,7 +110,7 @@ def store_task(result: ExtractionResult, path: str, store_url: str, reprocess: b
 def load_analytics_task(store_url: str, analytics_path: str) -> dict[str, int]:
     field_ids = [i for t in load_templates() for i in t.field_ids()]
     with OperationalStore(store_url) as store:
-        return load_analytics(store, Path(analytics_path), field_ids=field_ids)
+        return load_analytics(store, Path(analytics_path), find_anomalies=find_anomalies, field_ids=field_ids)
 
 
 @flow(name="process_documents", log_prints=True)
