@@ -9,40 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
-
 from gongkai.config import TEMPLATE_IDS, load_anomaly_settings, load_template
+from gongkai.models.analytics import Anomaly, AnomalyKind, Number, SeriesPoint
 
 from .checks import format_number, expand_rule
-
-Number = int | float
-AnomalyKind = Literal["jump", "fall_to_zero", "total_vs_parts"]
-
-
-@dataclass(frozen=True)
-class SeriesPoint:
-    """One analytic value: the field of one agency's report of one year."""
-
-    agency_key: str
-    year: int
-    field_id: str
-    value: Number
-    template: str | None
-    report_key: str
-
-
-@dataclass(frozen=True)
-class Anomaly:
-    agency_key: str
-    year: int
-    field_id: str
-    kind: AnomalyKind
-    value: Number
-    previous: Number | None
-    detail: str
-    report_key: str
-
 
 def find_anomalies(points: Iterable[SeriesPoint]) -> list[Anomaly]:
     """Every anomaly of every agency, by agency, field and year. One point per (agency, year,

@@ -19,16 +19,17 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
 from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
 from gongkai.config import load_templates
+from gongkai.extractors.anomalies import find_anomalies
 from gongkai.extractors.detect import sha256_of
 from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
 from gongkai.flows.prefect_api import owned_ephemeral_api
 from gongkai.models import ExtractionResult, LearnedLabel
 from gongkai.store.analytics import load_analytics
 from gongkai.review.rules import recheck_document
+from gongkai.store.errors import StoreBusy
 from gongkai.store.operational import OperationalStore
 from gongkai.store.review import ReviewReader
 from gongkai.store.versions import carry_reviews
@@ -70,7 +71,7 @@ def _transient_store_error(_task: Any, _run: Any, state: Any) -> bool:
     """Retry only what a retry can fix: a locked SQLite file or a dropped connection."""
     try:
         state.result()
-    except OperationalError:
+    except StoreBusy:
         return True
     except Exception:
         return False
@@ -109,7 +110,7 @@ def store_task(result: ExtractionResult, path: str, store_url: str, reprocess: b
 def load_analytics_task(store_url: str, analytics_path: str) -> dict[str, int]:
     field_ids = [i for t in load_templates() for i in t.field_ids()]
     with OperationalStore(store_url) as store:
-        return load_analytics(store, Path(analytics_path), field_ids=field_ids)
+        return load_analytics(store, Path(analytics_path), find_anomalies=find_anomalies, field_ids=field_ids)
 
 
 @flow(name="process_documents", log_prints=True)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from platformdirs import user_data_dir
 from tqdm import tqdm
 
 from gongkai.models import ExtractionResult
@@ -23,11 +22,15 @@ INPUT_SUFFIXES = {".pdf", ".html", ".htm", ".docx", ".doc", ".txt", ".png", ".jp
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("GONGKAI_DATA_DIR") or user_data_dir("gongkai", appauthor=False))
+    from gongkai.store.engine import data_dir as stores_data_dir  # the store owns it; imported late: heavy
+
+    return stores_data_dir()
 
 
 def default_store_url() -> str:
-    return os.environ.get("GONGKAI_DB_URL") or f"sqlite:///{data_dir() / 'gongkai.sqlite'}"
+    from gongkai.store.engine import default_url
+
+    return default_url()
 
 
 def default_analytics() -> Path:

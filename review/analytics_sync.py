@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from gongkai.config import load_templates
+from gongkai.extractors.anomalies import find_anomalies
 from gongkai.store.analytics import NeedsRebuild, load_analytics, refresh_report
 from gongkai.store.analytics_file import AnalyticsBusy
 from gongkai.store.operational import OperationalStore
@@ -62,13 +63,15 @@ class AnalyticsSync:
         try:
             if report_id is not None:
                 try:
-                    refresh_report(self.store, Path(self.path), report_id, wait_s=WRITE_WAIT_S)
+                    refresh_report(self.store, Path(self.path), report_id, find_anomalies=find_anomalies,
+                                   wait_s=WRITE_WAIT_S)
                     self.last_error = None
                     return True
                 except NeedsRebuild:
                     pass
             field_ids = [i for t in load_templates() for i in t.field_ids()]
-            load_analytics(self.store, Path(self.path), field_ids=field_ids, wait_s=WRITE_WAIT_S)
+            load_analytics(self.store, Path(self.path), find_anomalies=find_anomalies, field_ids=field_ids,
+                           wait_s=WRITE_WAIT_S)
         except (AnalyticsBusy, duckdb.IOException) as exc:  # another writer holds the file
             self.last_error = str(exc)
             return False

@@ -1,18 +1,10 @@
 """Storage: the operational store (SQLite/PostgreSQL) and the analytics store (DuckDB)."""
 
 from .analytics import export_analytics, load_analytics
-from .operational import (
-    DocumentNotFound,
-    FieldRow,
-    OperationalStore,
-    ReportRow,
-    ReviewItem,
-    ReviewItemNotOpen,
-    SaveOutcome,
-    StoredDocument,
-    alembic_config,
-    default_url,
-)
+from .engine import alembic_config, default_url
+from .errors import DocumentNotFound, ReviewItemNotOpen, StoreBusy
+from .operational import OperationalStore
+from .records import FieldRow, ReportRow, ReviewItem, SaveOutcome, StoredDocument
 
 __all__ = [
     "DocumentNotFound",
@@ -22,6 +14,7 @@ __all__ = [
     "ReviewItem",
     "ReviewItemNotOpen",
     "SaveOutcome",
+    "StoreBusy",
     "StoredDocument",
     "alembic_config",
     "default_url",

@@ -14,6 +14,8 @@ from typing import Literal
 
 import duckdb
 
+from gongkai.models.analytics import AnomalyFinder
+
 from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .analytics_file import DEFAULT_WAIT_S, rewrite
 from .operational import OperationalStore
@@ -49,13 +51,14 @@ ORDER BY r.report_id, f.field_id"""
 
 
 def load_analytics(
-    operational: OperationalStore, duckdb_path: Path, *, field_ids: Iterable[str] = (),
-    wait_s: float = DEFAULT_WAIT_S,
+    operational: OperationalStore, duckdb_path: Path, *, find_anomalies: AnomalyFinder,
+    field_ids: Iterable[str] = (), wait_s: float = DEFAULT_WAIT_S,
 ) -> dict[str, int]:
     """Rebuild the analytics tables into the file's next version; returns rows per table.
 
     field_ids (e.g. every canonical id of the templates) become wide columns even when
     no document has them yet, in the given order; ids found in the data follow, sorted.
+    find_anomalies: what finds the analysts' anomalies in the series (extractors/anomalies.py).
     wait_s: how long to wait for another writer (AnalyticsBusy after it).
     """
     with rewrite(Path(duckdb_path), wait_s=wait_s) as con:
@@ -67,7 +70,7 @@ def load_analytics(
         for table in TEMPLATE_TABLES:
             _build_wide(con, table, wanted)
         counts = {name: _count(con, name) for name in EXPORTED}
-        counts.update(build_analyst_tables(con, operational))
+        counts.update(build_analyst_tables(con, operational, find_anomalies))
         return counts
 
 
@@ -75,8 +78,8 @@ class NeedsRebuild(RuntimeError):
     """The analytics file lacks a table or a column a one-report refresh would need."""
 
 
-def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: int,
-                   wait_s: float = DEFAULT_WAIT_S) -> None:
+def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: int, *,
+                   find_anomalies: AnomalyFinder, wait_s: float = DEFAULT_WAIT_S) -> None:
     """Replace one report's rows (reports, field_values, its wide rows) in the file's next
     version, after a reviewer's save: a full rebuild reads every stored field.
     NeedsRebuild when the file is missing or a wide table has no column for one of its ids;
@@ -96,7 +99,7 @@ def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: 
         con.execute(_FIELD_VALUES_SQL.replace("CREATE TABLE field_values AS", "INSERT INTO field_values"))
         for table in TEMPLATE_TABLES:
             _insert_wide_row(con, table)
-        refresh_analyst_rows(con, operational, report_id)
+        refresh_analyst_rows(con, operational, report_id, find_anomalies)
 
 
 def _insert_wide_row(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -5,7 +5,8 @@
   its status (field_values keeps only accepted and corrected ones).
 - checks: every check of the operational store (the form's rules, narrative.*, cross_year.*),
   with the report's key, agency and year.
-- anomalies: year-over-year anomalies of each agency's analytic values (extractors/anomalies.py).
+- anomalies: year-over-year anomalies of each agency's analytic values, found by the caller's
+  finder (extractors/anomalies.find_anomalies) over the series read here.
 
 Built inside load_analytics' transaction (after reports, stage_fields and field_values), and
 refreshed for one report (its agency's anomalies recomputed) inside refresh_report's.
@@ -19,7 +20,7 @@ from pathlib import Path
 import duckdb
 import sqlalchemy as sa
 
-from gongkai.extractors.anomalies import SeriesPoint, find_anomalies
+from gongkai.models.analytics import AnomalyFinder, SeriesPoint
 
 from .operational import OperationalStore
 from .schema import checks, documents, reports
@@ -64,7 +65,8 @@ SELECT agency_key, year, field_id, value, template, report_key FROM field_values
 WHERE value IS NOT NULL AND report_key IN ({CHOSEN_REPORTS_SQL}) {{and_agency}}"""
 
 
-def build_analyst_tables(con: duckdb.DuckDBPyConnection, operational: OperationalStore) -> dict[str, int]:
+def build_analyst_tables(con: duckdb.DuckDBPyConnection, operational: OperationalStore,
+                         find_anomalies: AnomalyFinder) -> dict[str, int]:
     """Create panel, checks and anomalies from what load_analytics staged; rows per table."""
     for table in ANALYST_TABLES:
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
@@ -73,11 +75,12 @@ def build_analyst_tables(con: duckdb.DuckDBPyConnection, operational: Operationa
     con.execute(_CHECKS_DDL)
     _append(con, "checks", _check_rows(operational))
     con.execute(_ANOMALIES_DDL)
-    _insert_anomalies(con, None)
+    _insert_anomalies(con, None, find_anomalies)
     return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in ANALYST_TABLES}
 
 
-def refresh_analyst_rows(con: duckdb.DuckDBPyConnection, operational: OperationalStore, report_id: int) -> None:
+def refresh_analyst_rows(con: duckdb.DuckDBPyConnection, operational: OperationalStore, report_id: int,
+                         find_anomalies: AnomalyFinder) -> None:
     """One report's panel and checks rows replaced (stage_fields holds its fields), its agency's
     anomalies recomputed."""
     row = con.execute("SELECT report_key, agency_key FROM reports WHERE report_id = ?", [report_id]).fetchone()
@@ -90,10 +93,10 @@ def refresh_analyst_rows(con: duckdb.DuckDBPyConnection, operational: Operationa
     _append(con, "checks", _check_rows(operational, report_id))
     if agency_key is not None:
         con.execute("DELETE FROM anomalies WHERE agency_key = ?", [agency_key])
-        _insert_anomalies(con, agency_key)
+        _insert_anomalies(con, agency_key, find_anomalies)
 
 
-def _insert_anomalies(con: duckdb.DuckDBPyConnection, agency_key: str | None) -> None:
+def _insert_anomalies(con: duckdb.DuckDBPyConnection, agency_key: str | None, find_anomalies: AnomalyFinder) -> None:
     where, params = ("AND p.agency_key = ?", [agency_key]) if agency_key else ("", [])
     sql = _SERIES_SQL.format(where=where, and_agency="AND agency_key = ?" if agency_key else "")
     points = [

@@ -3,7 +3,7 @@ rows, and the scanned pages a reviewer looks at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -13,22 +13,21 @@ from gongkai.models import FieldValue, UnmappedCell
 from .audit import utc_now
 from .schema import page_images, review_queue
 
-SCAN_SOURCES = {"ocr"}
-BORN_DIGITAL_SOURCES = {"pdf_text", "docx", "doc"}
+# In order, the first that fits: (kind, the readers that give it, the media types that give it
+# when no field names its reader); a document nothing fits is born-digital.
+SOURCE_KINDS: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
+    ("scan", frozenset({"ocr"}), lambda media: media.startswith("image/")),
+    ("born-digital", frozenset({"pdf_text", "docx", "doc"}), lambda _media: False),
+    ("web", frozenset({"html"}), lambda media: "html" in media),
+    ("text", frozenset({"txt"}), lambda media: media.startswith("text/plain")),
+)
 
 
 def source_kind(media_type: str, sources: Iterable[str | None]) -> str:
     """scan / born-digital / web / text, from the fields' reader first, else the media type."""
     found = {s for s in sources if s}
-    if found & SCAN_SOURCES or media_type.startswith("image/"):
-        return "scan"
-    if found & BORN_DIGITAL_SOURCES:
-        return "born-digital"
-    if "html" in found or "html" in media_type:
-        return "web"
-    if "txt" in found or media_type.startswith("text/plain"):
-        return "text"
-    return "born-digital"
+    return next((kind for kind, readers, by_media in SOURCE_KINDS if found & readers or by_media(media_type)),
+                "born-digital")
 
 
 def unrecognised_row_reason(label: str | None) -> str:

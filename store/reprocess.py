@@ -19,6 +19,7 @@ from gongkai.models import ExtractionResult, FieldValue, Report
 from . import enqueue
 from .page_issues import save_page_issues
 from .audit import utc_now, write_audit
+from .results import insert_checks, insert_fields, insert_report, insert_unmapped
 from .schema import checks, documents, fields, reports, review_queue, unmapped
 
 q, f = review_queue.c, fields.c
@@ -35,8 +36,6 @@ class ReprocessCounts:
 
 
 def reprocess_document(conn: Connection, document_id: int, result: ExtractionResult, path: str | None) -> ReprocessCounts:
-    from .operational import _insert_checks, _insert_fields, _insert_report, _insert_unmapped
-
     counts = ReprocessCounts(reports=len(result.reports))
     # the document's reports first, as every review writer does (no deadlock with a save)
     conn.execute(sa.select(reports.c.id).where(reports.c.document_id == document_id)
@@ -50,10 +49,10 @@ def reprocess_document(conn: Connection, document_id: int, result: ExtractionRes
     for ordinal, report in enumerate(result.reports):
         report_id = known.get(ordinal)
         if report_id is None:
-            report_id = _insert_report(conn, document_id, ordinal, report, media_type)
-            pks = _insert_fields(conn, report_id, report.fields)
-            _insert_unmapped(conn, report_id, report.unmapped)
-            _insert_checks(conn, report_id, report.checks)
+            report_id = insert_report(conn, document_id, ordinal, report, media_type)
+            pks = insert_fields(conn, report_id, report.fields)
+            insert_unmapped(conn, report_id, report.unmapped)
+            insert_checks(conn, report_id, report.checks)
             counts.review_items += enqueue.enqueue_fields(conn, report_id, report.fields, pks, report.crops)
             counts.review_items += enqueue.enqueue_unmapped(conn, report_id, report.unmapped)
         else:
@@ -61,7 +60,7 @@ def reprocess_document(conn: Connection, document_id: int, result: ExtractionRes
             _reprocess_fields(conn, report_id, report, counts)
             _replace_unmapped(conn, report_id, report, counts)
             conn.execute(sa.delete(checks).where(checks.c.report_id == report_id))
-            _insert_checks(conn, report_id, report.checks)
+            insert_checks(conn, report_id, report.checks)
         enqueue.store_page_images(conn, document_id, report.page_images)
         counts.fields += len(report.fields)
     return counts
@@ -84,11 +83,9 @@ def _fmt(value: float | int | None) -> str:
 
 
 def _reprocess_fields(conn: Connection, report_id: int, report: Report, counts: ReprocessCounts) -> None:
-    from .operational import _insert_fields
-
     old = {r["field_id"]: r for r in conn.execute(sa.select(fields).where(f.report_id == report_id)).mappings()}
     new_fields = [x for x in report.fields if x.id not in old]
-    pks = _insert_fields(conn, report_id, new_fields)
+    pks = insert_fields(conn, report_id, new_fields)
     counts.review_items += enqueue.enqueue_fields(conn, report_id, new_fields, pks, report.crops)
     for value in report.fields:
         row = old.get(value.id)
@@ -165,10 +162,8 @@ def _replace_machine(conn: Connection, report_id: int, row: RowMapping, value: F
 
 def _replace_unmapped(conn: Connection, report_id: int, report: Report, counts: ReprocessCounts) -> None:
     """The report's unmapped cells as now read; a printed row already reviewed or queued is not queued again."""
-    from .operational import _insert_unmapped
-
     conn.execute(sa.delete(unmapped).where(unmapped.c.report_id == report_id))
-    _insert_unmapped(conn, report_id, report.unmapped)
+    insert_unmapped(conn, report_id, report.unmapped)
     seen = {tuple(r) for r in conn.execute(
         sa.select(q.table_id, q.row_label, q.page).where(q.report_id == report_id, q.kind == "unmapped"))}
     counts.review_items += enqueue.enqueue_unmapped(conn, report_id, report.unmapped, skip=seen)

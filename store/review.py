@@ -22,8 +22,9 @@ from gongkai.models.review import (
 )
 
 from .audit import aware, utc_now
-from .operational import OperationalStore, _restore_number
+from .operational import OperationalStore
 from .page_issues import load_page_issues, page_error_counts
+from .results import _restore_number
 from .schema import checks, documents, fields, label_variants, page_images, reports, review_queue
 
 q, f, r, d = review_queue.c, fields.c, reports.c, documents.c

@@ -20,7 +20,8 @@ from gongkai.models.review import LabelVariant
 
 from .audit import aware, utc_now, write_audit
 from .cross_year import CROSS_YEAR_RULES_LIKE, refresh_around
-from .operational import OperationalStore, _field_model, _restore_number
+from .operational import OperationalStore
+from .results import _restore_number, field_model
 from .review import report_complete, variant_model
 from .schema import checks, fields, label_variants, reports, review_queue
 
@@ -226,7 +227,7 @@ def _apply_recheck(conn: Connection, report_id: int, user: str | None, recheck: 
     template = conn.execute(sa.select(reports.c.template).where(reports.c.id == report_id)).scalar_one()
     rows = conn.execute(sa.select(fields).where(f.report_id == report_id).order_by(f.id)).mappings().all()
     human = {r["field_id"] for r in rows if r["reviewed_by"] is not None or r["status"] == "corrected"}
-    plan = recheck(template, [_field_model(r) for r in rows], human)
+    plan = recheck(template, [field_model(r) for r in rows], human)
     if plan.checks is not None:
         # The form's rules are re-run; the cross-year ones are re-run below, and what the
         # report's sentences said stays as extracted.

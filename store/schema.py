@@ -23,6 +23,11 @@ ITEM_STATES = ("open", "claimed", "resolved", "skipped")
 ROLES = ("reviewer", "admin")
 PENDING_SQL = "state IN ('open', 'claimed')"
 
+
+def _moment(name: str, *, required: bool = False) -> sa.Column:
+    """A point in time, always written in UTC (store/audit.py's utc_now)."""
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=not required)
+
 documents = sa.Table(
     "documents",
     metadata,
@@ -39,11 +44,11 @@ documents = sa.Table(
     sa.Column("error_stage", sa.Text),
     sa.Column("error_kind", sa.Text),
     sa.Column("error_message", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("created_at", required=True),
     # A newer version of the same crawled page (its sha256) replaced this one for analysts and
     # reviewers (store/versions.py); the old document stays loadable. Null: the current version.
     sa.Column("superseded_by", sa.String(64)),
-    sa.Column("superseded_at", sa.DateTime(timezone=True)),
+    _moment("superseded_at"),
     # complete | partial (page_issues holds an error: something could not be read) | failed (error_*)
     sa.Column("status", sa.String(16), nullable=False, server_default="complete"),
 )
@@ -89,7 +94,7 @@ fields = sa.Table(
     sa.Column("suggestion", sa.Double),
     # Set when a person confirmed or corrected the value: a human value always wins.
     sa.Column("reviewed_by", sa.Text),
-    sa.Column("reviewed_at", sa.DateTime(timezone=True)),
+    _moment("reviewed_at"),
     sa.UniqueConstraint("report_id", "field_id"),
     sa.CheckConstraint("status IN ('accepted', 'needs_review', 'corrected')", name="status"),
 )
@@ -139,9 +144,9 @@ review_queue = sa.Table(
     sa.Column("state", sa.String(16), nullable=False, index=True),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("claimed_by", sa.Text),
-    sa.Column("lease_expires_at", sa.DateTime(timezone=True)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    _moment("lease_expires_at"),
+    _moment("created_at", required=True),
+    _moment("resolved_at"),
     sa.Column("reviewer", sa.Text),
     sa.Column("corrected_value", sa.Double),
     sa.Column("note", sa.Text),
@@ -165,7 +170,7 @@ audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    _moment("at", required=True),
     sa.Column("user_name", sa.Text),  # null: the pipeline
     sa.Column("item_id", sa.Integer, sa.ForeignKey("review_queue.id", ondelete="SET NULL"), index=True),
     sa.Column("report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="SET NULL")),
@@ -185,8 +190,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", sa.DateTime(timezone=True)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("locked_until"),
+    _moment("created_at", required=True),
     sa.CheckConstraint("role IN ('reviewer', 'admin')", name="role"),
 )
 
@@ -196,8 +201,8 @@ api_tokens = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    _moment("created_at", required=True),
+    _moment("revoked_at"),
 )
 
 label_variants = sa.Table(
@@ -209,8 +214,8 @@ label_variants = sa.Table(
     sa.Column("row_id", sa.Text, nullable=False),
     sa.Column("label", sa.Text, nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    _moment("created_at", required=True),
+    _moment("revoked_at"),
     sa.Column("revoked_by", sa.Text),
 )
 
@@ -249,7 +254,7 @@ crawl_fetches = sa.Table(
     "crawl_fetches",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    _moment("at", required=True),
     sa.Column("run_id", sa.String(36), nullable=False, index=True),
     sa.Column("site", sa.Text, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
@@ -284,9 +289,9 @@ crawl_urls = sa.Table(
     sa.Column("media_type", sa.Text),
     sa.Column("path", sa.Text),  # the body as stored, relative to the data directory
     sa.Column("report_links", sa.Integer),  # listing pages: report links found last time
-    sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("changed_at", sa.DateTime(timezone=True)),
+    _moment("first_seen_at", required=True),
+    _moment("fetched_at", required=True),
+    _moment("changed_at"),
 )
 
 # Agencies (store/agencies.py): one row per agency key, and every printed name seen, each
@@ -300,7 +305,7 @@ agencies = sa.Table(
     sa.Column("name", sa.Text, nullable=False),  # the first spelling seen
     sa.Column("region", sa.Text),  # the regions the name begins with: 淮安市洪泽区
     sa.Column("merged_into", sa.String(200)),  # a key an operator joined this one to
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("created_at", required=True),
 )
 
 agency_spellings = sa.Table(
@@ -310,7 +315,7 @@ agency_spellings = sa.Table(
     sa.Column("spelling", sa.Text, nullable=False, unique=True),  # reports.agency as printed
     sa.Column("agency_key", sa.String(200), nullable=False, index=True),
     sa.Column("source", sa.String(16), nullable=False),  # matcher | merge
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("created_at", required=True),
     sa.CheckConstraint("source IN ('matcher', 'merge')", name="source"),
 )
 

@@ -25,8 +25,9 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from .audit import utc_now, write_audit
 from .cross_year import refresh_around
-from .operational import OperationalStore, _field_model
+from .operational import OperationalStore
 from .reprocess import ReprocessCounts, _against_human, _pending
+from .results import field_model
 from .schema import documents, fields, reports, review_queue
 
 f, q = fields.c, review_queue.c
@@ -128,7 +129,7 @@ def _keep(conn: Connection, report_id: int, old: RowMapping, row: RowMapping, ol
 
 def _disagree(conn: Connection, report_id: int, old: RowMapping, row: RowMapping, counts: CarryCounts) -> None:
     """The new print differs from what a person settled on the old one: never silently either."""
-    machine = _field_model(row)
+    machine = field_model(row)
     as_human = {**row, "value": old["value"], "reviewed_by": old["reviewed_by"]}
     tally = ReprocessCounts()
     _against_human(conn, report_id, as_human, machine, None, tally)

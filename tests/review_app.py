@@ -13,6 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
+from gongkai.extractors.anomalies import find_anomalies
 from gongkai.extractors.pipeline import extract_file
 from gongkai.review.service import ReviewService
 from gongkai.review.web.app import create_app
@@ -84,7 +85,7 @@ def make_store(folder: Path, inputs: list[Path], url: str | None = None) -> tupl
             result = extract_file(path)
             assert result.error is None, result.error
             store.save_result(result, path=str(path))
-        load_analytics(store, analytics)
+        load_analytics(store, analytics, find_anomalies=find_anomalies)
     return url, analytics
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from gongkai.extractors.anomalies import find_anomalies
 from gongkai.extractors.pipeline import extract_file
 from gongkai.store.analytics import load_analytics
 from gongkai.store.analytics_file import AnalyticsBusy, lock_path, rewrite, writer_lock
@@ -60,11 +61,11 @@ def test_a_rebuild_goes_through_while_an_analyst_holds_the_file_open(tmp_path: P
     with OperationalStore(f"sqlite:///{tmp_path / 'ops.sqlite'}") as store:
         store.migrate()
         store.save_result(extract_file(seed("001")))
-        load_analytics(store, analytics)
+        load_analytics(store, analytics, find_anomalies=find_anomalies)
         with analyst(analytics) as reader:
             assert int(reader.stdout.readline()) == 1
             store.save_result(extract_file(seed("004")))
-            counts = load_analytics(store, analytics)  # before the swap this raised "Could not set lock"
+            counts = load_analytics(store, analytics, find_anomalies=find_anomalies)  # before the swap this raised "Could not set lock"
             assert counts["reports"] == 2
             assert ask(reader) == 1  # the open connection keeps its snapshot
             assert reports_in(analytics) == 2  # a new connection opens the new file

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from gongkai.extractors.anomalies import find_anomalies
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
@@ -132,7 +133,7 @@ def test_a_new_version_supersedes_the_old_one(service: ReviewService, tmp_path: 
 
     # analytics: one report for the page, the new one, with wang's value; the export agrees
     analytics = tmp_path / "analytics.duckdb"
-    counts = load_analytics(service.store, analytics)
+    counts = load_analytics(service.store, analytics, find_anomalies=find_anomalies)
     assert counts["reports"] == 1
     with duckdb.connect(str(analytics), read_only=True) as con:
         assert con.execute("select sha256 from reports").fetchall() == [(new,)]

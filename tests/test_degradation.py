@@ -19,6 +19,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from gongkai.cli import app
+from gongkai.extractors.anomalies import find_anomalies
 from gongkai.extractors.pipeline import extract_document, extract_file
 from gongkai.extractors.readers import read_document
 from gongkai.models import ExtractionResult, PageError, PageNote
@@ -96,7 +97,7 @@ def test_analysts_see_which_reports_come_from_partial_documents(tmp_path: Path) 
         store.migrate()
         store.save_result(partial_result(seed("001")))
         store.save_result(extract_file(seed("004")))
-        load_analytics(store, analytics)
+        load_analytics(store, analytics, find_anomalies=find_anomalies)
     with duckdb.connect(str(analytics), read_only=True) as con:
         assert sorted(con.execute("select year, document_status from reports").fetchall()) == [
             (2017, "complete"), (2023, "partial")]

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from gongkai.extractors.anomalies import find_anomalies
 from gongkai.models import (
     CheckResult,
     ExtractionResult,
@@ -32,6 +33,7 @@ from gongkai.models import (
 from gongkai.store import (
     OperationalStore,
     ReviewItemNotOpen,
+    StoreBusy,
     export_analytics,
     load_analytics,
 )
@@ -462,6 +464,26 @@ def test_sqlite_second_writer_waits_instead_of_failing(sqlite_store: Operational
     assert sqlite_store.table_counts()["documents"] == 2
 
 
+def test_sqlite_lock_held_past_the_busy_timeout_is_store_busy(sqlite_store: OperationalStore) -> None:
+    """The flow retries StoreBusy; SQLite's other errors are not worth a retry and stay SQLAlchemy's."""
+    holder = OperationalStore(sqlite_store.url)
+    other = OperationalStore(sqlite_store.url)
+    try:
+        with holder.engine.connect() as held:
+            held.execution_options(sqlite_begin="IMMEDIATE")
+            with held.begin(), other.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 0")  # give up at once, not after 30 s
+                conn.commit()
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+                with pytest.raises(StoreBusy, match="locked"):
+                    conn.begin()
+            with pytest.raises(sa.exc.OperationalError):
+                held.exec_driver_sql("SELECT * FROM no_such_table")
+    finally:
+        holder.close()
+        other.close()
+
+
 # ---------------------------------------------------------------------------------------
 # Analytics (DuckDB)
 # ---------------------------------------------------------------------------------------
@@ -474,7 +496,7 @@ def _filled(store: OperationalStore) -> OperationalStore:
 
 def test_load_analytics_keeps_needs_review_out(store: OperationalStore, tmp_path: Path) -> None:
     db = tmp_path / "analytics.duckdb"
-    counts = load_analytics(_filled(store), db)
+    counts = load_analytics(_filled(store), db, find_anomalies=find_anomalies)
     assert counts == {
         "reports": 3,
         "field_values": 10,
@@ -507,9 +529,9 @@ def test_load_analytics_keeps_needs_review_out(store: OperationalStore, tmp_path
 
 def test_corrected_value_reaches_analytics(store: OperationalStore, tmp_path: Path) -> None:
     db = tmp_path / "analytics.duckdb"
-    load_analytics(_filled(store), db)
+    load_analytics(_filled(store), db, find_anomalies=find_anomalies)
     store.apply_correction(_queue_id(store), 0, reviewer="wang")
-    counts = load_analytics(store, db, field_ids=["requests.granted.total"])  # rebuild in place
+    counts = load_analytics(store, db, find_anomalies=find_anomalies, field_ids=["requests.granted.total"])  # rebuild in place
     assert counts["field_values"] == 11
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -531,7 +553,7 @@ def test_export_is_readable_by_duckdb(
     sqlite_store: OperationalStore, tmp_path: Path, fmt: str
 ) -> None:
     db = tmp_path / "analytics.duckdb"
-    counts = load_analytics(_filled(sqlite_store), db)
+    counts = load_analytics(_filled(sqlite_store), db, find_anomalies=find_anomalies)
     paths = export_analytics(db, tmp_path / "export", fmt)  # type: ignore[arg-type]
     assert {p.name for p in paths} == {f"{t}.{fmt}" for t in counts}
     reader = "read_parquet" if fmt == "parquet" else "read_csv"

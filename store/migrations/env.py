@@ -10,7 +10,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from gongkai.store.operational import default_url, make_engine, metadata
+from gongkai.store.engine import default_url, make_engine
+from gongkai.store.schema import metadata
 
 config = context.config
 
