@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from gongkai.config import amount_field_ids
 from gongkai.models import (
     CheckResult,
     ExtractionResult,
@@ -65,8 +66,6 @@ DEFAULT_SQLITE_PATH = Path(".gongkai") / "gongkai.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Any constant works; it only has to be the same in every process that migrates.
 PG_MIGRATION_LOCK = 0x60_6E_6B_41
-# Amount ids hold 万元 decimals; every other field is a count, so integral values are ints.
-AMOUNT_SUFFIXES = ("amount_wan", "fees_wan", "budget_wan")
 
 Number = int | float | None
 
@@ -699,7 +698,7 @@ def _insert_checks(conn: Connection, report_id: int, results: list[CheckResult])
 # ---------------------------------------------------------------------------------------
 def _restore_number(field_id: str, value: float | None) -> Number:
     """Floats from the database back to the model's types: integral counts are ints."""
-    if value is None or field_id.endswith(AMOUNT_SUFFIXES):
+    if value is None or field_id in amount_field_ids():  # 万元 decimals, as the template types them
         return value
     return int(value) if float(value).is_integer() else value
 
@@ -815,7 +814,6 @@ def _stage_error(doc: RowMapping) -> StageError | None:
 
 
 __all__ = [
-    "AMOUNT_SUFFIXES",
     "DB_URL_ENV",
     "MIGRATIONS_DIR",
     "DocumentNotFound",
