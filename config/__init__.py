@@ -52,6 +52,11 @@ def template_ids(directory: Path | None = None) -> tuple[str, ...]:
     return tuple(t.id for t in load_templates(directory))
 
 
+def table_ids(directory: Path | None = None) -> tuple[str, ...]:
+    """Every template table's id, once, in detection order (the analytics store's wide tables)."""
+    return tuple(dict.fromkeys(table.id for t in load_templates(directory) for table in t.tables))
+
+
 def section_cues(directory: Path | None = None) -> dict[str, list[str]]:
     """Each template table's section cues (label-key patterns that start it), by table id.
 

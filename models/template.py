@@ -101,7 +101,7 @@ class TableSpec(BaseModel):
 
 
 class RuleSpec(BaseModel):
-    """lhs sum == rhs sum; `{c}` in an id is expanded over `for_each`."""
+    """lhs sum == rhs sum; `{x}` in an id is expanded over `for_each`."""
 
     id: str
     lhs: list[str]

@@ -1,9 +1,10 @@
 """A new State Council form revision is one new YAML file plus its tests.
 
 The test follows docs/new-template-revision.md as written: it copies config/templates/ into a
-temporary folder, adds a made-up revision (gov-2099) there, points GONGKAI_TEMPLATES_DIR at
-it, and extracts and stores a small report printed on that form. The package's config/ is
-never touched. A second test keeps template ids out of the package's Python.
+temporary folder, adds the how-to's example file (a made-up revision, gov-2099) there, points
+GONGKAI_TEMPLATES_DIR at it, and extracts and stores a small report printed on that form.
+The package's config/ is never touched. The last test keeps template ids out of the package's
+Python.
 """
 from __future__ import annotations
 
@@ -29,34 +30,9 @@ from gongkai.models import Report
 from gongkai.store.operational import OperationalStore
 
 ROOT = Path(__file__).resolve().parent.parent
-NEW_TEMPLATE = """\
-# A made-up revision for tests/test_new_template.py: report years 2099 onwards.
-id: gov-2099
-title: 政府信息公开工作年度报告格式（2099，测试用）
-years: [2099, 2199]
-cues: [本年新增数据集数量, 开放数据下载次数, 数据开放经费]
-tables:
-  - id: open_data
-    title: 公共数据开放情况
-    section_cues: ["公共数据开放情况$"]
-    layout: rows
-    header_cues: [数据类别, 本年新增数据集数量]
-    columns:
-      - {id: added, label: 本年新增数据集数量}
-      - {id: downloads_change, label: 开放数据下载次数增减}
-      - {id: budget_wan, label: 数据开放经费（万元）}
-    column_types: {downloads_change: signed, budget_wan: amount_wan}
-    rows:
-      - {id: datasets, label: 数据集}
-      - {id: interfaces, label: 数据接口}
-      - {id: total, label: 合计}
-rules:
-  - id: "open_data.total.{x}"
-    description: 合计 = 数据集 + 数据接口
-    lhs: ["open_data.total.{x}"]
-    rhs: ["open_data.datasets.{x}", "open_data.interfaces.{x}"]
-    for_each: [added, downloads_change, budget_wan]
-"""
+HOW_TO = ROOT / "docs" / "new-template-revision.md"
+# The how-to's example file, as printed there: the page works as written or this test fails.
+NEW_TEMPLATE = re.search(r"```yaml\n(.*?)```", HOW_TO.read_text(encoding="utf-8"), flags=re.S).group(1)
 ROWS = [("数据集", "12", "-30", "1.25"), ("数据接口", "3", "10", "2.5"), ("合计", "15", "-20", "3.75")]
 REPORT_HTML = """\
 <html><head><meta charset="utf-8"><title>某市数据局2099年政府信息公开工作年度报告</title></head><body>
@@ -106,6 +82,18 @@ def test_the_package_folder_does_not_know_it(templates: Path) -> None:
     assert "gov-2099" not in template_ids(CONFIG_DIR / "templates")
     with pytest.raises(ValueError, match="unknown template"):
         Report.model_validate({"kind": "tabular", "template": "gov-2098"})
+
+
+def test_a_file_is_named_after_its_template(templates: Path) -> None:
+    (templates / "gov-2099.yaml").rename(templates / "gov-2100.yaml")
+    with pytest.raises(ValueError, match="not the file's name"):
+        load_templates()
+
+
+def test_a_shared_file_is_no_template(templates: Path) -> None:
+    assert "kind: shared" in (templates / "shared.yaml").read_text(encoding="utf-8")
+    assert "shared" not in template_ids()
+    assert load_template("gov-2021").table("appeals") is not None  # its tables reach the templates
 
 
 def test_a_report_on_the_new_form_is_extracted_and_stored(templates: Path, tmp_path: Path) -> None:
