@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,18 @@ def table_ids(directory: Path | None = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(table.id for t in load_templates(directory) for table in t.tables))
 
 
-def section_cues(directory: Path | None = None) -> dict[str, list[str]]:
+def section_cues(directory: Path | None = None) -> Mapping[str, list[str]]:
     """Each template table's section cues (label-key patterns that start it), by table id.
 
     Every table of every template counts, as one: a heading starts its table whichever form
     the report turns out to be."""
+    return _section_cues(Path(directory or templates_dir()))
+
+
+@cache
+def _section_cues(directory: Path) -> Mapping[str, list[str]]:  # asked for every label cell
     cues: dict[str, list[str]] = {}
-    for template in load_templates(directory):
+    for template in _discover(directory):
         for table in template.tables:
             cues[table.id] = list(dict.fromkeys([*cues.get(table.id, []), *table.section_cues]))
     return cues
@@ -76,8 +82,12 @@ def value_type_of(field_id: str, directory: Path | None = None) -> ValueType | N
 
 def amount_field_ids(directory: Path | None = None) -> frozenset[str]:
     """Fields holding amounts in 万元: decimals, never read back as counts."""
-    types = _field_types(Path(directory or templates_dir()))
-    return frozenset(i for i, kind in types.items() if kind == "amount_wan")
+    return _amount_ids(Path(directory or templates_dir()))
+
+
+@cache
+def _amount_ids(directory: Path) -> frozenset[str]:  # the store asks for every value it reads
+    return frozenset(i for i, kind in _field_types(directory).items() if kind == "amount_wan")
 
 
 @cache
