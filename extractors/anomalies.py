@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from gongkai.config import TEMPLATE_IDS, load_anomaly_settings, load_template
+from gongkai.config import load_anomaly_settings, load_template, template_ids
 from gongkai.models.analytics import Anomaly, AnomalyKind, Number, SeriesPoint
 
 from .checks import format_number, expand_rule
@@ -58,7 +58,7 @@ def _falls_to_zero(ordered: list[SeriesPoint], settings: dict) -> list[Anomaly]:
 def _totals_vs_parts(points: list[SeriesPoint]) -> list[Anomaly]:
     """The form's rules on one agency-year's stored values, where every term is stored."""
     by_id = {p.field_id: p for p in points}
-    template = next((p.template for p in points if p.template in TEMPLATE_IDS), None)
+    template = next((p.template for p in points if p.template in template_ids()), None)
     if template is None:
         return []
     out = []

@@ -6,7 +6,7 @@ stood where the template row would be (between the same mapped neighbours) and i
 label was not recognised. Its page and bbox say where that row, or else the table, was
 seen. Which fields are canonical is the template's data (docs/canonical-fields.md):
 every row that is not `optional`, and an optional row whose `canonical_in` names the
-template. A canonical row whose group a found variant row prints as one row (gov-2021's
+template. A canonical row whose group a found variant row prints as one row (the 2021 form's
 （六）其他处理 printed without its three sub-rows) is not missing: the variant holds it.
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gongkai.config import load_patterns
+from gongkai.config import load_patterns, section_cues
 from gongkai.models import Block, Cell, Table, TableSpec, TextBlock
 
 from .headers import comparison_reason, header_runs, is_year_row, title_table
@@ -56,7 +56,7 @@ def section_of(text: str, tables: Sequence[TableSpec] = ()) -> str | None:
     key = label_key(text)
     if not key or len(key) > 60:
         return None
-    for section, patterns in load_patterns()["sections"].items():
+    for section, patterns in section_cues().items():
         if any(re.search(p, key) for p in patterns):
             return section
     return title_table(text, tables) if tables else None

@@ -14,12 +14,12 @@ from .report import (
     UnmappedCell,
 )
 from .scan import GridCell, GridTable, OcrLine, PageRegion
-from .template import ColumnSpec, LearnedLabel, RowSpec, RuleSpec, TableSpec, Template, Thresholds
+from .template import ColumnSpec, LearnedLabel, RowSpec, RuleSpec, TableSpec, Template, Thresholds, ValueType
 
 __all__ = [
     "BBox", "Block", "Cell", "CellSource", "Document", "Page", "PageError", "PageNote", "SourceInfo", "Table",
     "TextBlock", "SCHEMA", "CheckResult", "DocumentStatus", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
     "GridCell", "GridTable", "OcrLine", "PageRegion",
-    "ColumnSpec", "LearnedLabel", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",
+    "ColumnSpec", "LearnedLabel", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds", "ValueType",
 ]

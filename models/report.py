@@ -5,13 +5,24 @@ added, none removed.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import AfterValidator, BaseModel, Field, computed_field
 
 from .document import BBox, Confidence, PageError, PageNote, SourceInfo
 
-TemplateId = Literal["gov-2021", "gov-2019", "legacy-stat"]
+
+def _known_template(template_id: str) -> str:
+    """A template id is one of the templates config/ discovers; the JSON stays a plain string."""
+    from gongkai.config import template_ids  # config loads these models: imported when first used
+
+    known = template_ids()
+    if template_id not in known:
+        raise ValueError(f"unknown template {template_id!r}: not one of {', '.join(known)}")
+    return template_id
+
+
+TemplateId = Annotated[str, AfterValidator(_known_template)]
 ReportKind = Literal["tabular", "narrative", "not-a-report"]
 FieldStatus = Literal["accepted", "needs_review", "corrected"]
 DocumentStatus = Literal["complete", "partial", "failed"]

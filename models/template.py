@@ -40,8 +40,13 @@ class RowSpec(BaseModel):
 
 
 class TableSpec(BaseModel):
-    id: Literal["active", "requests", "appeals", "legacy"]
+    id: str = Field(pattern=r"^[a-z][a-z_]*$", description="the first part of its field ids (docs/canonical-fields.md)")
     title: str
+    section_cues: list[str] = Field(
+        default_factory=list,
+        description="regular expressions over label keys (extractors.text.label_key): a text block or "
+        "label cell matching one starts this table (extractors/rows.py)",
+    )
     title_aliases: list[str] = Field(default_factory=list)
     header_cues: list[str] = Field(
         default_factory=list,
@@ -96,7 +101,7 @@ class TableSpec(BaseModel):
 
 
 class RuleSpec(BaseModel):
-    """lhs sum == rhs sum; `{c}` in an id is expanded over `for_each`."""
+    """lhs sum == rhs sum; `{x}` in an id is expanded over `for_each`."""
 
     id: str
     lhs: list[str]
@@ -106,7 +111,7 @@ class RuleSpec(BaseModel):
 
 
 class Template(BaseModel):
-    id: Literal["gov-2021", "gov-2019", "legacy-stat"]
+    id: str = Field(description="the YAML file's name; config/ discovers templates (docs/new-template-revision.md)")
     title: str
     years: tuple[int, int]
     cues: list[str] = Field(description="header texts that mark this template")

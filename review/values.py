@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cache
 
 from gongkai.config import load_template
+from gongkai.config import value_type_of as template_value_type
 from gongkai.extractors.values import parse_value
 from gongkai.models.report import Value
 
@@ -20,8 +21,8 @@ def value_types(template_id: str) -> dict[str, str]:
 
 
 def value_type_of(template_id: str | None, field_id: str) -> str:
-    if template_id is None:
-        return "amount_wan" if field_id.endswith(("_wan",)) else "count"
+    if template_id is None:  # a report without its template: the type any template gives the id
+        return template_value_type(field_id) or "count"
     return value_types(template_id).get(field_id, "count")
 
 

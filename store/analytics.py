@@ -14,16 +14,21 @@ from typing import Literal
 
 import duckdb
 
+from gongkai.config import table_ids
 from gongkai.models.analytics import AnomalyFinder
 
 from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .analytics_file import DEFAULT_WAIT_S, rewrite
 from .operational import OperationalStore
 
-TEMPLATE_TABLES = ("active", "requests", "appeals", "legacy")
 ANALYTIC_STATUSES = ("accepted", "corrected")
 WIDE_PREFIX = "wide_"
-EXPORTED = ("reports", "field_values", *(WIDE_PREFIX + t for t in TEMPLATE_TABLES))
+
+
+def exported_tables() -> tuple[str, ...]:
+    """What the file holds and export writes: reports, field_values, one wide table per template table."""
+    return ("reports", "field_values", *(WIDE_PREFIX + t for t in table_ids()))
+
 
 # Report key: stable across rebuilds and databases, unlike the operational row id.
 _REPORTS_DDL = """
@@ -67,9 +72,9 @@ def load_analytics(
         _stage_fields(con, operational)
         con.execute(_FIELD_VALUES_SQL)
         wanted = list(field_ids)
-        for table in TEMPLATE_TABLES:
+        for table in table_ids():
             _build_wide(con, table, wanted)
-        counts = {name: _count(con, name) for name in EXPORTED}
+        counts = {name: _count(con, name) for name in exported_tables()}
         counts.update(build_analyst_tables(con, operational, find_anomalies))
         return counts
 
@@ -89,15 +94,15 @@ def refresh_report(operational: OperationalStore, duckdb_path: Path, report_id: 
         raise NeedsRebuild(f"no analytics store at {duckdb_path}")
     with rewrite(duckdb_path, wait_s=wait_s) as con:
         present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if not set(EXPORTED) | set(ANALYST_TABLES) <= present:
+        if not set(exported_tables()) | set(ANALYST_TABLES) <= present:
             raise NeedsRebuild("analytics tables missing")
-        for table in EXPORTED:
+        for table in exported_tables():
             con.execute(f"DELETE FROM {_ident(table)} WHERE report_id = ?", [report_id])
         _load_reports(con, operational, report_id)
         con.execute(_STAGE_DDL)
         _stage_fields(con, operational, report_id, create=False)
         con.execute(_FIELD_VALUES_SQL.replace("CREATE TABLE field_values AS", "INSERT INTO field_values"))
-        for table in TEMPLATE_TABLES:
+        for table in table_ids():
             _insert_wide_row(con, table)
         refresh_analyst_rows(con, operational, report_id, find_anomalies)
 
@@ -147,7 +152,7 @@ def export_analytics(
         present = {
             row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
         }
-        for table in (t for t in (*EXPORTED, *ANALYST_TABLES) if t in present):
+        for table in (t for t in (*exported_tables(), *ANALYST_TABLES) if t in present):
             path = out_dir / f"{table}.{fmt}"
             source = _ident(table)
             if complete_only:
@@ -168,7 +173,7 @@ def wide_column(field_id: str) -> str:
 # ---------------------------------------------------------------------------------------
 def _drop_outputs(con: duckdb.DuckDBPyConnection) -> None:
     # In the next version only: a failed rebuild is thrown away and the old file stays.
-    for table in reversed(EXPORTED):
+    for table in reversed(exported_tables()):
         con.execute(f"DROP TABLE IF EXISTS {_ident(table)}")
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from gongkai.config import amount_field_ids
 from gongkai.models import (
     CheckResult, ExtractionResult, FieldValue, Report, SourceInfo, StageError, UnmappedCell,
 )
@@ -26,8 +27,6 @@ from .page_issues import load_page_issues, save_page_issues
 from .records import FieldRow, Number, SaveOutcome
 from .schema import checks, documents, fields, reports, unmapped
 
-# Amount ids hold 万元 decimals; every other field is a count, so integral values are ints.
-AMOUNT_SUFFIXES = ("amount_wan", "fees_wan", "budget_wan")
 # The models' fields stored as they are, in columns of the same name (a field's id goes to
 # field_id, its numbers through to_float and _restore_number; a cell's table to table_id).
 _FIELD_COLUMNS = {"raw", "confidence", "status", "reasons", "page", "bbox", "row_label", "col_label", "source"}
@@ -195,7 +194,7 @@ def read_result(conn: Connection, sha256: str) -> ExtractionResult:
 
 def _restore_number(field_id: str, value: float | None) -> Number:
     """Floats from the database back to the model's types: integral counts are ints."""
-    if value is None or field_id.endswith(AMOUNT_SUFFIXES):
+    if value is None or field_id in amount_field_ids():  # 万元 decimals, as the template types them
         return value
     return int(value) if float(value).is_integer() else value
 

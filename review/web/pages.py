@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from gongkai.config import load_template
+from gongkai.config import load_template, template_ids
 from gongkai.models.review import QueueFilter, ReportCell, ReportView
 from gongkai.review.errors import InvalidValue, ItemNotFound
 
@@ -60,6 +60,7 @@ def queue_page(request: Request, caller: CallerDep, filters: FilterDep) -> Respo
     return render(request, "queue.html", {
         "user": caller.user, "filters": filters, "groups": groups, "items": items,
         "shown_open": sum(g.open_items for g in groups), "more_groups": len(groups) == QUEUE_PAGE_GROUPS,
+        "templates": template_ids(),
     })
 
 
