@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from gongkai.config import load_patterns
@@ -57,6 +57,7 @@ def _number_grammar() -> re.Pattern[str]:
     )
 
 
+@lru_cache(maxsize=65536)  # asked of every cell several times (rows, mapping, checks)
 def classify_cell(text: str) -> CellToken:
     """The cell as blank, dash, number or label (NFKC folds full-width digits, signs and commas)."""
     cleaned = nfkc(text).strip()
@@ -67,19 +68,8 @@ def classify_cell(text: str) -> CellToken:
     match = _number_grammar().fullmatch(cleaned)
     if match is None:
         return CellToken("label", cleaned)
-    return _number_token(cleaned, match)
-
-
-def number_prefix(text: str) -> CellToken | None:
-    """The longest start of a text that is a number (`0+` starts with 0), or None."""
-    cleaned = nfkc(text).strip()
-    match = _number_grammar().match(cleaned)
-    return _number_token(match.group(0), match) if match else None
-
-
-def _number_token(text: str, match: re.Match[str]) -> CellToken:
     number = Decimal(match["num"].replace(",", ""))
-    return CellToken("number", text, number, match["sign"], match["unit"], match["num"])
+    return CellToken("number", cleaned, number, match["sign"], match["unit"], match["num"])
 
 
 def is_value_text(text: str) -> bool:
