@@ -18,10 +18,6 @@ from .shortlabels import ShortMatch, short_label_match, short_label_names
 from .text import label_key, label_similarity
 from .values import is_blank, parse_value
 
-SKIP_OBSERVED = -0.4
-SKIP_REQUIRED_TEMPLATE_ROW = -0.05
-UNLABELLED_MATCH = 0.3
-PARENT_MATCH = 0.5
 LABELLED = ("label", "short")  # matched by its own printed label, whole or shortened
 
 
@@ -120,21 +116,23 @@ def _match_score(
     row: LogicalRow, spec: RowSpec, specs: list[RowSpec], minimum: float, short: ShortMatch | None
 ) -> tuple[float, str, float]:
     """(alignment score, how, label confidence); score None-like (-inf) when not allowed."""
+    scores = load_thresholds().alignment
     if not _has_label(row):
-        return UNLABELLED_MATCH, "position", 0.0
+        return scores.unlabelled_match, "position", 0.0
     similarity = label_score(row, spec)
     if similarity >= minimum:
         return 1.0 + similarity, "label", similarity
     if short is not None and short.row_id == spec.id:
         return 1.0 + short.score, "short", short.score
-    if _parent_score(row, spec, specs) >= 0.9:
-        return PARENT_MATCH, "parent", 0.0
+    if _parent_score(row, spec, specs) >= scores.parent_label_min:
+        return scores.parent_match, "parent", 0.0
     return float("-inf"), "", 0.0
 
 
 def align(rows: list[LogicalRow], specs: list[RowSpec]) -> list[RowMatch]:
     """Monotone alignment of observed rows to template rows maximising label agreement."""
     minimum = load_thresholds().label_match_min
+    scores = load_thresholds().alignment
     names = short_label_names(specs)
     shorts = [short_label_match(r.leaf or "", names) if _has_label(r) else None for r in rows]
     n, m = len(rows), len(specs)
@@ -148,10 +146,10 @@ def align(rows: list[LogicalRow], specs: list[RowSpec]) -> list[RowMatch]:
             if here == neg:
                 continue
             if j < m:  # template row absent from the document
-                skip = 0.0 if specs[j].optional else SKIP_REQUIRED_TEMPLATE_ROW
+                skip = 0.0 if specs[j].optional else scores.skip_required_row
                 _relax(best, back, i, j + 1, here + skip, (i, j, "skip_t", 0.0))
             if i < n:  # observed row left unmapped
-                _relax(best, back, i + 1, j, here + SKIP_OBSERVED, (i, j, "skip_o", 0.0))
+                _relax(best, back, i + 1, j, here + scores.skip_observed, (i, j, "skip_o", 0.0))
             if i < n and j < m:
                 score, how, confidence = _match_score(rows[i], specs[j], specs, minimum, shorts[i])
                 if score != neg:
@@ -206,7 +204,7 @@ def _score_inferred(matches: list[RowMatch], specs: list[RowSpec]) -> None:
             match.label_confidence = inferred
             match.notes.append(f"row placed by position ({what}); its labelled neighbours fix it")
         else:
-            match.label_confidence = 0.5
+            match.label_confidence = load_thresholds().field_confidence.position_in_doubt
             match.reasons.append(f"row placed by position ({what}); the order leaves doubt")
 
 
@@ -230,8 +228,9 @@ def _map_rows_layout(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
 
 def _labelled_data_row(spec: TableSpec, row: LogicalRow) -> bool:
     """A row of blank cells counts when its label is a template row's (a row left empty)."""
-    minimum = load_thresholds().label_match_min
-    return _has_label(row) and any(label_score(row, s) >= max(minimum, 0.8) for s in spec.rows)
+    thresholds = load_thresholds()
+    minimum = max(thresholds.label_match_min, thresholds.alignment.blank_row_label_min)
+    return _has_label(row) and any(label_score(row, s) >= minimum for s in spec.rows)
 
 
 def _row_fields(spec: TableSpec, match: RowMatch) -> tuple[list[FieldValue], list[Cell]]:
@@ -294,8 +293,11 @@ def make_field(
     notes: list[str] | None = None,
 ) -> FieldValue:
     parsed = parse_value(cell.text, spec.value_type(row, column))
-    value_confidence = 1.0 if parsed.ok and not parsed.notes else 0.97 if parsed.ok else 0.3
-    source_confidence = load_thresholds().source_confidence.get(cell.source, 0.9) * cell.confidence
+    thresholds = load_thresholds()
+    factors = thresholds.field_confidence
+    value_confidence = (factors.value_clean if parsed.ok and not parsed.notes
+                        else factors.value_normalised if parsed.ok else factors.value_unparsed)
+    source_confidence = thresholds.source_confidence.get(cell.source, factors.source_default) * cell.confidence
     return FieldValue(
         id=spec.field_id(row, column),
         value=parsed.value,
@@ -336,7 +338,7 @@ def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
             continue
         row = spec.rows[k // len(spec.columns)]
         column = spec.columns[k % len(spec.columns)].id
-        confidence = 0.6 if count_reason else 1.0
+        confidence = load_thresholds().field_confidence.cell_count_mismatch if count_reason else 1.0
         fields.append(make_field(spec, row, column, cell, confidence, reasons, row.label))
     unmapped = [UnmappedCell(table=spec.id, row_label=None, col_label=None, raw=c.text, page=c.page, bbox=c.bbox)
                 for c in extra if not is_blank(c.text)]

@@ -35,14 +35,14 @@ def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> None:
         if contradicted:
             # the sentence is the evidence; not a rule reason, so no later recheck "confirms" it
             field.reasons.extend(narrative_reason(c) for c in contradicted)
-            field.confidence = round(min(field.confidence, 0.5), 4)
+            field.confidence = round(min(field.confidence, thresholds.doubted_cap), 4)
         if failed:
             if field.confidence < thresholds.accept and not field.reasons:
                 # a weak read of its own, kept apart from the rule: a rule that holds again later
                 # (after a reviewer's correction elsewhere) must not confirm this read
                 field.reasons.append(_low_confidence(field.confidence, thresholds.accept))
             field.reasons.append(rule_reason(failed))
-            field.confidence = round(min(field.confidence, 0.5), 4)
+            field.confidence = round(min(field.confidence, thresholds.doubted_cap), 4)
         field.status = "accepted" if _acceptable(field, failed, thresholds.accept) else "needs_review"
         if field.status == "needs_review" and not field.reasons:
             field.reasons.append(_low_confidence(field.confidence, thresholds.accept))

@@ -17,9 +17,6 @@ _ENUMERATOR = re.compile(
     r"|(?<=[^\u4e00-\u9fff])[一二三四五六七八九十]{1,3}、"
 )
 _WS = re.compile(r"\s+")
-_NUMBER_TEXT = re.compile(
-    r"^[+\-−－]?[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?\s*(?:万元|元|件|条|个|次|人次|人|篇|期|%|％)?$"
-)
 _PUNCT = re.compile(r"[\s\u3000，,。．.、：:；;“”\"'‘’「」（）()《》〈〉<>【】\[\]/／\\|｜_—\-－–~～·•]+")
 
 
@@ -31,11 +28,6 @@ def nfkc(text: str) -> str:
 def collapse_spaces(text: str) -> str:
     """Whitespace runs (incl. NBSP, ideographic space) to one space."""
     return _WS.sub(" ", text).strip()
-
-
-def is_number_text(text: str) -> bool:
-    """A cell that holds one number, with an optional unit, as printed (full width allowed)."""
-    return bool(_NUMBER_TEXT.match(text.strip()))
 
 
 def label_key(text: str) -> str:

@@ -1,23 +1,89 @@
-"""Parsing a printed cell into a canonical value, keeping what was done as notes.
+"""The one cell grammar, and parsing a printed cell into a canonical value with notes.
 
-Units inside cells (60.62万元), signs (+2, -1), full-width digits and thousands
-separators are read; blanks and dashes are null. Nothing is guessed: text that is
-not a clean number gives null and a reason for review.
+classify_cell says what a cell is: blank, a dash, a number (sign, full-width digits,
+thousands separators, a unit of patterns.yaml `number_units`) or a label. Every reader,
+the OCR step and the row builder ask it, so `12万` is the same thing to all of them.
+parse_value builds on it: blanks and dashes are null, and nothing is guessed: a cell
+that is not a clean number gives null and a reason for review.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
+from typing import Literal
 
+from gongkai.config import load_patterns
 from gongkai.models.template import ValueType
 
 from .text import nfkc
 
 DASHES = {"—", "——", "-", "--", "/", "－", "–", "─", "━", "一", "\\", "无"}
-_NUMBER = re.compile(
-    r"^(?P<sign>[+\-−]?)\s*(?P<num>\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<unit>万元|万|元|件|条|个|人次|人|次|篇|期|项)?$"
-)
+NEGATIVE_SIGNS = ("-", "−")
+CellKind = Literal["blank", "dash", "number", "label"]
+
+
+@dataclass(frozen=True)
+class CellToken:
+    """What a cell's text is; for a number, its parts as printed (after NFKC)."""
+
+    kind: CellKind
+    text: str
+    """the text NFKC-normalised and stripped"""
+    number: Decimal | None = None
+    """the number without sign, separators or unit"""
+    sign: str = ""
+    unit: str | None = None
+    digits: str = ""
+    """the digits as printed, separators kept"""
+
+    @property
+    def negative(self) -> bool:
+        return self.sign in NEGATIVE_SIGNS
+
+    @property
+    def is_value(self) -> bool:
+        """A number or a blank/dash, as opposed to a label."""
+        return self.kind != "label"
+
+
+@cache
+def _number_grammar() -> re.Pattern[str]:
+    units = "|".join(re.escape(u) for u in sorted(load_patterns()["number_units"], key=len, reverse=True))
+    return re.compile(
+        r"(?P<sign>[+\-−]?)\s*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*"
+        rf"(?P<unit>{units})?"
+    )
+
+
+@lru_cache(maxsize=65536)  # asked of every cell several times (rows, mapping, checks)
+def classify_cell(text: str) -> CellToken:
+    """The cell as blank, dash, number or label (NFKC folds full-width digits, signs and commas)."""
+    cleaned = nfkc(text).strip()
+    if cleaned == "":
+        return CellToken("blank", cleaned)
+    if cleaned in DASHES:
+        return CellToken("dash", cleaned)
+    match = _number_grammar().fullmatch(cleaned)
+    if match is None:
+        return CellToken("label", cleaned)
+    number = Decimal(match["num"].replace(",", ""))
+    return CellToken("number", cleaned, number, match["sign"], match["unit"], match["num"])
+
+
+def is_value_text(text: str) -> bool:
+    """A cell that holds a number or a blank/dash, as opposed to a label."""
+    return classify_cell(text).is_value
+
+
+def is_number_text(text: str) -> bool:
+    """A cell that holds one number, with an optional unit."""
+    return classify_cell(text).kind == "number"
+
+
+def is_blank(text: str) -> bool:
+    return classify_cell(text).kind in ("blank", "dash")
 
 
 @dataclass
@@ -28,44 +94,32 @@ class ParsedValue:
     reasons: list[str] = field(default_factory=list)
 
 
-def is_value_text(text: str) -> bool:
-    """A cell that holds a number or a blank/dash, as opposed to a label."""
-    cleaned = nfkc(text).strip()
-    return cleaned == "" or cleaned in DASHES or _NUMBER.match(cleaned) is not None
-
-
-def is_blank(text: str) -> bool:
-    cleaned = nfkc(text).strip()
-    return cleaned == "" or cleaned in DASHES
-
-
 def parse_value(raw: str, value_type: ValueType) -> ParsedValue:
-    text = nfkc(raw).strip()
-    if text == "":
+    token = classify_cell(raw)
+    if token.kind == "blank":
         return ParsedValue(None, True, reasons=["blank cell"])
-    if text in DASHES:
+    if token.kind == "dash":
         return ParsedValue(None, True, reasons=[f"dash cell ({raw.strip()}) read as no value"])
-    match = _NUMBER.match(text)
-    if not match:
+    if token.kind == "label" or token.number is None:
         return ParsedValue(None, False, reasons=[f"not a number: {raw.strip()!r}"])
-    notes = _normalisation_notes(raw, text, match)
-    number = Decimal(match["num"].replace(",", "").replace("，", ""))
-    negative = match["sign"] in ("-", "−")
+    if token.unit == "%":
+        return ParsedValue(None, False, reasons=[f"a percentage where a {value_type} is expected: {raw.strip()!r}"])
+    notes = _normalisation_notes(raw, token)
     if value_type == "amount_wan":
-        return _amount(number, match["unit"], notes, negative)
-    if match["unit"] == "万":
+        return _amount(token.number, token.unit, notes, token.negative)
+    if token.unit == "万":
         return ParsedValue(None, False, notes, [f"unit 万 in a {value_type}: write the number itself"])
-    return _integer(number, match["sign"], value_type, notes)
+    return _integer(token.number, token.sign, value_type, notes)
 
 
-def _normalisation_notes(raw: str, text: str, match: re.Match[str]) -> list[str]:
+def _normalisation_notes(raw: str, token: CellToken) -> list[str]:
     notes = []
-    if raw.strip() != text:
+    if raw.strip() != token.text:
         notes.append("full-width characters normalised")
-    if "," in match["num"] or "，" in match["num"]:
+    if "," in token.digits:
         notes.append("thousands separators removed")
-    if match["unit"]:
-        notes.append(f"unit {match['unit']} read from the cell")
+    if token.unit:
+        notes.append(f"unit {token.unit} read from the cell")
     return notes
 
 
@@ -88,7 +142,7 @@ def _integer(number: Decimal, sign: str, value_type: ValueType, notes: list[str]
     if not integral:
         return ParsedValue(float(number), False, notes, [f"a {value_type} must be a whole number"])
     value = int(number)
-    if sign in ("-", "−"):
+    if sign in NEGATIVE_SIGNS:
         value = -value
     if value_type == "count" and sign:
         return ParsedValue(value, False, notes, ["a signed number where a count is expected"])

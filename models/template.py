@@ -156,6 +156,28 @@ class Limits(BaseModel):
     ocr_pages: int = Field(default=60, ge=1, description="scanned PDF pages put through OCR; the rest not read")
 
 
+class AlignmentScores(BaseModel):
+    """Scores of the monotone alignment of printed rows to template rows (extractors/mapping.py align)."""
+
+    skip_observed: float = Field(default=-0.4, le=0, description="a printed row left unmapped")
+    skip_required_row: float = Field(default=-0.05, le=0, description="a required template row the document lacks")
+    unlabelled_match: float = Field(default=0.3, ge=0, description="a row whose label was lost, placed by position")
+    parent_match: float = Field(default=0.5, ge=0, description="a row only its group label names, on the group's first row")
+    parent_label_min: float = Field(default=0.9, ge=0, le=1, description="leaf to group label similarity for parent_match")
+    blank_row_label_min: float = Field(default=0.8, ge=0, le=1, description="label similarity that makes a blank row count")
+
+
+class FieldConfidence(BaseModel):
+    """The factors of a mapped field's confidence, label x value x source (extractors/mapping.py)."""
+
+    position_in_doubt: float = Field(default=0.5, ge=0, le=1, description="a row placed by position, order in doubt")
+    value_clean: float = Field(default=1.0, ge=0, le=1, description="a value parsed exactly as printed")
+    value_normalised: float = Field(default=0.97, ge=0, le=1, description="a value parsed after normalising the cell")
+    value_unparsed: float = Field(default=0.3, ge=0, le=1, description="a cell that gives no clean value")
+    source_default: float = Field(default=0.9, ge=0, le=1, description="a cell source source_confidence does not name")
+    cell_count_mismatch: float = Field(default=0.6, ge=0, le=1, description="表四 printed with another number of cells")
+
+
 class Thresholds(BaseModel):
     accept: float = Field(ge=0, le=1)
     label_match_min: float = Field(ge=0, le=1)
@@ -169,6 +191,9 @@ class Thresholds(BaseModel):
     short_label_min_chars: int = Field(default=3, ge=1, description="shorter labels are never read as abbreviations")
     flattened: FlattenedLimits = Field(default_factory=FlattenedLimits)
     limits: Limits = Field(default_factory=Limits)
+    alignment: AlignmentScores = Field(default_factory=AlignmentScores)
+    field_confidence: FieldConfidence = Field(default_factory=FieldConfidence)
+    doubted_cap: float = Field(default=0.5, ge=0, le=1, description="confidence cap of a field a rule or sentence contradicts")
 
 
 class LearnedLabel(BaseModel):

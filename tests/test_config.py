@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gongkai.config import load_template, load_templates, load_thresholds
+import yaml
+
+from gongkai.config import CONFIG_DIR, load_template, load_templates, load_thresholds
 
 SPEC = Path(__file__).resolve().parent.parent / "docs" / "canonical-fields.md"
 
@@ -65,3 +67,13 @@ def test_thresholds_are_consistent() -> None:
     t = load_thresholds()
     assert 0 < t.label_match_min < t.accept <= 1
     assert all(0 < v <= 1 for v in t.source_confidence.values())
+
+
+def test_routing_constants_are_written_in_thresholds_yaml() -> None:
+    """Each constant that decides review is set in the YAML, where its comment says what it measures."""
+    raw = yaml.safe_load((CONFIG_DIR / "thresholds.yaml").read_text(encoding="utf-8"))
+    t = load_thresholds()
+    assert set(raw["alignment"]) == set(type(t.alignment).model_fields)
+    assert set(raw["field_confidence"]) == set(type(t.field_confidence).model_fields)
+    assert t.doubted_cap < t.accept and t.field_confidence.position_in_doubt < t.accept
+    assert t.alignment.skip_observed < t.alignment.skip_required_row <= 0

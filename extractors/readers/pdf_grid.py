@@ -30,7 +30,8 @@ from gongkai.models import BBox, Cell, GridCell, GridTable, PageError
 
 from ..scan.grid import PAGE_SHORT_SIDE_IN, find_grids
 from ..tablejoin import TablePart
-from ..text import collapse_spaces, is_number_text
+from ..text import collapse_spaces
+from ..values import is_number_text
 
 RENDER_DPI = 100  # as dpi of an A4 page: 0.6 pt rules are ~1 px, the narrowest column (6 mm) ~24 px
 EDGE_TOL = 4.0  # points: column rules of two table parts count as the same line within this

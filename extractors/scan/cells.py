@@ -18,6 +18,7 @@ from gongkai.models import BBox, Cell, GridCell, GridTable
 
 from ..ocr.base import NUMERIC_CHARSET, BoxReader, Reading
 from ..text import nfkc
+from ..values import CellToken, classify_cell
 from .boxes import centre_in, union
 
 INSET_FRACTION = 0.08  # of the cell's smaller side, capped below: keeps ruling lines out of crops
@@ -29,8 +30,6 @@ MIN_INK_PIXELS = 12
 NUMERIC_COLUMN_SHARE = 0.6  # of a column's filled body cells that read as numbers
 MAX_STRAYS = 2  # non-digit characters a misread number may show (0 as O, o, U; 1 as l)
 MAX_NUMBER_CHARS = 14
-_NUMBER_PARTS = re.compile(r"^[+\-]?[\d.,]*\d(?:万元|元|万|%)?")
-_NUMBER_LIKE = re.compile(r"^[+\-]?[\d.,]+(?:万元|元|万|%)?$")
 _DIGITLESS_ALLOWED = set(NUMERIC_CHARSET)
 _DASH_LOOKALIKES = "一"  # a printed dash ('—') reads as the ideograph for one
 
@@ -147,7 +146,7 @@ def _numeric_cells(cells: list[CellReading]) -> list[CellReading]:
     """Cells that read as numbers, and number-like readings in a column or row of numbers
     (a lone 'O' among the zeros of a value row is a misread 0, not a label)."""
     filled = [c for c in cells if c.readings]
-    numbers = {id(c) for c in filled if _NUMBER_LIKE.match(_plain(c.text))}
+    numbers = {id(c) for c in filled if _misread_number(_plain(c.text))}
     groups: dict[tuple[str, int, int], list[CellReading]] = {}
     for cell in filled:
         g = cell.grid
@@ -155,18 +154,30 @@ def _numeric_cells(cells: list[CellReading]) -> list[CellReading]:
         groups.setdefault(("row", g.row, g.row_span), []).append(cell)
     numeric_groups = {key for key, members in groups.items()
                       if sum(id(c) in numbers for c in members) >= NUMERIC_COLUMN_SHARE * len(members)}
-    return [c for c in filled if id(c) in numbers or (_mostly_numeric(c.text) and any(
+    return [c for c in filled if id(c) in numbers or (_mostly_numeric(reading_token(c.text)) and any(
         key in numeric_groups for key in (("col", c.grid.col, c.grid.col_span), ("row", c.grid.row, c.grid.row_span))))]
 
 
 def reads_as_number(text: str) -> bool:
     """A reading that is a number, a dash, or a number with a misread digit or two."""
-    return bool(_NUMBER_LIKE.match(_plain(text))) or _mostly_numeric(text)
+    token = reading_token(text)
+    return _misread_number(token.text) or _mostly_numeric(token)
 
 
-def _mostly_numeric(text: str) -> bool:
+def reading_token(text: str) -> CellToken:
+    """A reading as the one cell grammar sees it, spaces dropped (the detector splits pieces apart)."""
+    return classify_cell(_plain(text))
+
+
+def _misread_number(plain: str) -> bool:
+    """A number once its separators are set aside: OCR reads a decimal point as a comma (60,62)
+    or doubles it, so where the points fall does not make a reading a label."""
+    return classify_cell(plain.replace(",", "").replace(".", "")).kind == "number"
+
+
+def _mostly_numeric(token: CellToken) -> bool:
     """A reading a misread number would give: digits with at most a stray letter or two."""
-    plain = _plain(text)
+    plain = token.text
     strays = [ch for ch in plain if ch not in _DIGITLESS_ALLOWED]
     # Misread digits come out as look-alike letters and marks, never as words ('3.其他' is a label).
     words = [ch for ch in strays if "\u4e00" <= ch <= "\u9fff" and ch not in _DASH_LOOKALIKES]
@@ -183,7 +194,7 @@ def to_cell(cell: CellReading, page: int) -> Cell:
     confidence = cell.confidence
     if cell.digits is not None:
         free, digits = _plain(text), _plain(cell.digits.text)
-        if free == digits:
+        if digits in (free, _beyond_charset_unit_dropped(free)):
             # Both readings agree, so the doubt left is which digit it is: the digits-only
             # pass measures exactly that (the free reading also spends probability on 0/O/o).
             confidence = cell.digits.confidence
@@ -201,18 +212,32 @@ def to_cell(cell: CellReading, page: int) -> Cell:
                 page=page, confidence=round(max(0.0, min(1.0, confidence)), 4), source="ocr", flags=flags)
 
 
+def _beyond_charset_unit_dropped(plain: str) -> str:
+    """A number whose unit the digits-only pass cannot spell (12件) without that unit: that pass
+    reads its digits, and agreeing on them is agreeing on the number."""
+    token = classify_cell(plain)
+    if token.kind == "number" and token.unit and not set(token.unit) <= _DIGITLESS_ALLOWED:
+        return plain[: len(plain) - len(token.unit)]
+    return plain
+
+
 def _stray_marks_flagged(text: str, flags: list[str]) -> str:
     """Signs or marks where a number cannot have them ('0+', '1-2'): a seal's speck or a rule's
     remnant read as a character. Dropped from the reading, and the cell flagged for review."""
     plain = _plain(text)
-    match = _NUMBER_PARTS.match(plain)
-    if not plain or match is None or match.group(0) == plain:
-        return text
-    kept = match.group(0)
-    if not re.search(r"\d", kept):
+    kept = _number_start(plain)
+    if kept is None or kept == plain:
         return text
     flags.append(f"OCR read '{text}': '{plain[len(kept):]}' cannot follow a number there (a speck?), read as '{kept}': check the image")
     return kept
+
+
+def _number_start(plain: str) -> str | None:
+    """The longest start of a reading that is a (misread) number and ends in its digits or unit."""
+    for end in range(len(plain), 0, -1):
+        if plain[end - 1] not in ".," and _misread_number(plain[:end]):
+            return plain[:end]
+    return None
 
 
 def _lines_in_order(items: list[tuple[BBox, Reading]]) -> list[str]:
