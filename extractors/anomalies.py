@@ -14,7 +14,7 @@ from typing import Literal
 
 from gongkai.config import TEMPLATE_IDS, load_anomaly_settings, load_template
 
-from .checks import format_number, expand_rule
+from .checks import expand_rule, format_number
 
 Number = int | float
 AnomalyKind = Literal["jump", "fall_to_zero", "total_vs_parts"]

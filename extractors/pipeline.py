@@ -11,7 +11,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gongkai import __version__
-from gongkai.models import Document, ExtractionResult, FieldValue, LearnedLabel, Report, SourceInfo, StageError, Template
+from gongkai.models import (
+    Document,
+    ExtractionResult,
+    FieldValue,
+    LearnedLabel,
+    Report,
+    SourceInfo,
+    StageError,
+    Template,
+)
 
 from .agency import agency_key
 from .checks import run_checks, suggest_blanks
@@ -25,8 +34,8 @@ from .narrative import find_statements, narrative_checks, narrative_text
 from .readers import read_document
 from .readers.base import ReaderError
 from .routing import route_fields
-from .scan.crops import page_pngs, review_crops
 from .rows import comparison_years, logical_rows
+from .scan.crops import page_pngs, review_crops
 from .segment import Segment, split_reports
 
 log = logging.getLogger(__name__)

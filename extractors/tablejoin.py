@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from gongkai.models import BBox, Cell, Table, TextBlock
 
-from .text import collapse_spaces
-from .text import is_number_text
+from .text import collapse_spaces, is_number_text
 
 # A table runs on when it ends in the bottom part of its page and the next page
 # opens with a table. The bottom allowance is wide: rows that cannot break (tall

@@ -5,7 +5,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from platformdirs import user_data_dir
@@ -104,11 +104,11 @@ def _prefect_env(verbose: bool) -> None:
 
 @app.command()
 def run(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="files or folders; default: the bundled samples")] = None,
-    store: Annotated[Optional[str], typer.Option(help="operational store URL (sqlite:///… or postgresql+psycopg://…)")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; default: the bundled samples")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL (sqlite:///… or postgresql+psycopg://…)")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
     runner: Annotated[str, typer.Option(help="task runner: threads or dask")] = "threads",
-    dask_address: Annotated[Optional[str], typer.Option(help="address of an existing Dask cluster")] = None,
+    dask_address: Annotated[str | None, typer.Option(help="address of an existing Dask cluster")] = None,
     reprocess: Annotated[bool, typer.Option("--reprocess", help="extract stored documents again with the current "
                                             "pipeline; people's confirmed and corrected values are kept")] = False,
     progress: bool = True,
@@ -133,7 +133,7 @@ def run(
 @app.command()
 def show(
     target: Annotated[str, typer.Argument(help="a file to extract, or a stored document's sha256")],
-    store: Annotated[Optional[str], typer.Option(help="operational store URL, for a sha256")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL, for a sha256")] = None,
 ) -> None:
     """Print each report's tables as the template lays them out (a partial document's page errors first)."""
     from gongkai.render import render_report, render_status
@@ -161,7 +161,7 @@ def show(
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the exported tables")],
     format: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
     complete_only: Annotated[bool, typer.Option("--complete-only", help="leave out reports with open review items")] = False,
 ) -> None:
     """Export the analytics tables as Parquet or CSV files."""
@@ -178,8 +178,8 @@ def export(
 def plot(
     agency: Annotated[str, typer.Argument(help="agency_key, or a name the agency's reports print")],
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the PNGs and index.html")],
-    fields: Annotated[Optional[str], typer.Option(help="comma-separated field ids: one chart of them")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    fields: Annotated[str | None, typer.Option(help="comma-separated field ids: one chart of them")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
 ) -> None:
     """Draw an agency's main series over the years (requests, outcomes, appeals, 主动公开)."""
     from gongkai.plot import write_plots
@@ -206,7 +206,7 @@ app.add_typer(agencies_app, name="agencies")
 
 
 @contextmanager
-def review_service(store: str | None, analytics: Path | None = None) -> Iterator["ReviewService"]:
+def review_service(store: str | None, analytics: Path | None = None) -> Iterator[ReviewService]:
     """The review service over the store (and the analytics file, kept in step with saves);
     a refused action prints its message and exits 1."""
     from gongkai.review.errors import ReviewError
@@ -226,8 +226,8 @@ def review_service(store: str | None, analytics: Path | None = None) -> Iterator
 
 @review_app.command("serve")
 def review_serve(
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file, kept in step with saves")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file, kept in step with saves")] = None,
     host: Annotated[str, typer.Option(help="address to bind; 127.0.0.1 keeps the app on this machine")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
     secure_cookies: Annotated[bool, typer.Option(help="mark the session cookie Secure (behind HTTPS)")] = False,
@@ -245,7 +245,7 @@ def review_serve(
 
 @review_app.command("list")
 def review_list(
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
     limit: Annotated[int, typer.Option(help="at most this many items")] = 100,
 ) -> None:
     """Open review items, one a line: id, state, report, field, value, raw, reasons."""
@@ -266,7 +266,7 @@ def users_add(
     name: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[str, typer.Option(help="reviewer or admin")] = "reviewer",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin (scripts)")] = False,
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
 ) -> None:
     """Add a user; the password is prompted twice (or read from stdin)."""
     import sys
@@ -287,7 +287,7 @@ def users_add(
 @users_app.command("token")
 def users_token(
     name: Annotated[str, typer.Argument(help="login name")],
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
 ) -> None:
     """Print a new API token for NAME (shown once; use it as `Authorization: Bearer <token>`)."""
     with review_service(store) as service:
@@ -296,7 +296,7 @@ def users_token(
 
 @agencies_app.command("list")
 def agencies_list(
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
 ) -> None:
     """Stored agencies, one a line: key, name, region, reports, years, spellings (merged: -> key)."""
     with review_service(store) as service:
@@ -312,8 +312,8 @@ def agencies_list(
 def agencies_merge(
     key: Annotated[str, typer.Argument(help="the key to keep")],
     other: Annotated[str, typer.Argument(help="the key whose reports take KEY")],
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file, rebuilt after the merge")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file, rebuilt after the merge")] = None,
 ) -> None:
     """Join OTHER into KEY (audited; later reports spelled like OTHER get KEY; the cross-year
     rules of the joined years run)."""
@@ -336,10 +336,10 @@ def _crawl_config(config: Path | None) -> Path | None:
 @app.command()
 def crawl(
     once: Annotated[bool, typer.Option("--once", help="one crawl now (no server needed); see `serve` for the schedule")] = False,
-    config: Annotated[Optional[Path], typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
-    site: Annotated[Optional[str], typer.Option(help="crawl only the site of this name")] = None,
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    config: Annotated[Path | None, typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
+    site: Annotated[str | None, typer.Option(help="crawl only the site of this name")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="show Prefect's INFO log lines")] = False,
     progress: bool = True,
 ) -> None:
@@ -368,10 +368,10 @@ def crawl(
 
 @app.command()
 def serve(
-    config: Annotated[Optional[Path], typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
-    interval: Annotated[Optional[int], typer.Option(help="seconds between runs instead of the config's cron")] = None,
+    config: Annotated[Path | None, typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
+    interval: Annotated[int | None, typer.Option(help="seconds between runs instead of the config's cron")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="show Prefect's INFO log lines")] = False,
 ) -> None:
     """Serve the crawl as a Prefect deployment on the config's cron until interrupted.

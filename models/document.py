@@ -126,7 +126,7 @@ class Document(BaseModel):
         description="what the page says about itself: HTML <meta name=…> content, a crawl's `key: value` "
         "header lines (e.g. ContentSource, 发布机构); the names kept are config/patterns.yaml page_metadata",
     )
-    _page_images: dict[int, "np.ndarray"] = PrivateAttr(default_factory=dict)
+    _page_images: dict[int, np.ndarray] = PrivateAttr(default_factory=dict)
     """Normalised images of OCR'd pages (the space their bboxes are in), kept for review crops."""
 
     def tables(self) -> list[Table]:

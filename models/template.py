@@ -114,7 +114,7 @@ class Template(BaseModel):
     rules: list[RuleSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "Template":
+    def _unique_ids(self) -> Template:
         ids = self.field_ids()
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:

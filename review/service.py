@@ -11,12 +11,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gongkai.config import load_template
-from gongkai.models.review import (
-    ActionOutcome, AuditEntry, ItemDetail, LabelVariant, QueueFilter, QueueGroup, QueueItem, ReportView, Role,
-    RowChoice, User,
-)
 from gongkai.models.agency import Agency
 from gongkai.models.report import Value
+from gongkai.models.review import (
+    ActionOutcome,
+    AuditEntry,
+    ItemDetail,
+    LabelVariant,
+    QueueFilter,
+    QueueGroup,
+    QueueItem,
+    ReportView,
+    Role,
+    RowChoice,
+    User,
+)
 from gongkai.store.agencies import AgencyNotFound, AgencyStore
 from gongkai.store.analytics_views import PanelPoint, readable_agency_panel
 from gongkai.store.audit import read_audit, utc_now
@@ -28,7 +37,12 @@ from gongkai.store.users import StoredUser, UserExists, UserStore
 from . import passwords
 from .analytics_sync import AnalyticsSync
 from .errors import (
-    AuthenticationFailed, InvalidValue, ItemNotFound, ItemUnavailable, PermissionDenied, VersionConflict,
+    AuthenticationFailed,
+    InvalidValue,
+    ItemNotFound,
+    ItemUnavailable,
+    PermissionDenied,
+    VersionConflict,
 )
 from .rules import plan_recheck
 from .values import parse_reviewer_value, value_type_of

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import html as htmlmod
 import io
 import json
-import os
 import random
 import re
 import sys
@@ -239,7 +237,7 @@ class Grid:
         self.cells.append(Cell(r, c, text, rs, cs, kind, fid))
         self.nrows = max(self.nrows, r + rs)
 
-    def split(self, at: int, split_text_cells: set | None = None, cut_vertical: bool = False) -> tuple["Grid", "Grid"]:
+    def split(self, at: int, split_text_cells: set | None = None, cut_vertical: bool = False) -> tuple[Grid, Grid]:
         """Cut the grid before row `at` (a page break).  A cell spanning the cut keeps its text
         in the first part and continues as an empty spanning cell in the second, unless it is
         listed in split_text_cells: then its text is cut in two (as a real page cut does)."""
@@ -546,6 +544,7 @@ def _docx_fixed_zip(data: bytes) -> bytes:
 
 def render_docx(rep: Report, path: Path):
     import datetime
+
     import docx
     from docx.enum.section import WD_ORIENT  # noqa: F401
     from docx.enum.table import WD_TABLE_ALIGNMENT

@@ -14,8 +14,8 @@ from typing import Literal
 
 import duckdb
 
-from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .analytics_file import DEFAULT_WAIT_S, rewrite
+from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .operational import OperationalStore
 
 TEMPLATE_TABLES = ("active", "requests", "appeals", "legacy")

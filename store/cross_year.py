@@ -24,7 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from gongkai.extractors.cross_year import (
-    YearValues, cross_year_reason, cross_year_rules, evaluate_cross_year, is_cross_year_reason,
+    YearValues,
+    cross_year_reason,
+    cross_year_rules,
+    evaluate_cross_year,
+    is_cross_year_reason,
 )
 
 from .audit import utc_now, write_audit

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection, RowMapping
 from gongkai.models import ExtractionResult, FieldValue, Report
 
 from . import enqueue
-from .page_issues import save_page_issues
 from .audit import utc_now, write_audit
+from .page_issues import save_page_issues
 from .schema import checks, documents, fields, reports, review_queue, unmapped
 
 q, f = review_queue.c, fields.c

@@ -18,7 +18,13 @@ from sqlalchemy.engine import Connection, RowMapping
 from gongkai.extractors.cross_year import other_year_lines
 from gongkai.models import CheckResult
 from gongkai.models.review import (
-    ItemDetail, LabelVariant, QueueFilter, QueueGroup, QueueItem, ReportCell, ReportView,
+    ItemDetail,
+    LabelVariant,
+    QueueFilter,
+    QueueGroup,
+    QueueItem,
+    ReportCell,
+    ReportView,
 )
 
 from .audit import aware, utc_now

@@ -9,7 +9,8 @@ caller (the review service runs the form's rules) and applied inside the same tr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa

@@ -12,7 +12,6 @@ from gongkai.extractors.pipeline import extract_document, extract_file
 from gongkai.extractors.readers import read_document
 from gongkai.extractors.readers.html import read_html_bytes
 from gongkai.models import SourceInfo
-
 from samples import ROOT
 
 REAL = ROOT / "samples" / "real"

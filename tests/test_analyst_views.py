@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from review_samples import WRONG_CELL, service_with_broken_report
 from typer.testing import CliRunner
 
 from gongkai.cli import app
@@ -18,8 +19,6 @@ from gongkai.extractors.pipeline import extract_file
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
 from gongkai.store import OperationalStore, load_analytics
-
-from review_samples import WRONG_CELL, service_with_broken_report
 from samples import REAL, seed
 
 KEY = "某县卫生健康局"

@@ -8,17 +8,16 @@ labels, lost labels, misprints, broken rules).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-import shutil
-
 import pytest
+from complete import assert_complete
 
 from gongkai.config import load_template
 from gongkai.extractors.checks import run_checks
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import FieldValue, Report
-from complete import assert_complete
 from samples import ROOT
 
 FOLDERS = [ROOT / "samples" / "rendered", ROOT / "tests" / "fixtures" / "unseen"]

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from review_samples import WRONG_CELL, broken_html
 
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models.review import QueueFilter
@@ -18,8 +19,6 @@ from gongkai.store.analytics import export_analytics, load_analytics
 from gongkai.store.crawl import CrawlLog, FetchRecord
 from gongkai.store.operational import OperationalStore, alembic_config
 from gongkai.store.versions import carry_reviews
-
-from review_samples import WRONG_CELL, broken_html
 
 PASSWORD = "correct horse battery"
 URL = "http://127.0.0.1:1/nb/t1.htm"

@@ -17,7 +17,6 @@ from gongkai.models import CheckResult, ExtractionResult, FieldValue, Report, So
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
 from gongkai.store import OperationalStore
-
 from samples import ROOT
 
 RENDERED = ROOT / "samples" / "rendered"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from flattened_pages import flattened_page
+
 from gongkai.config import load_template, load_thresholds
 from gongkai.extractors.completeness import canonical_rows, row_field_ids
 from gongkai.extractors.digit_split import Unit, solve, splits

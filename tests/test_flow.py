@@ -10,7 +10,6 @@ import pytest
 
 from samples import seed
 
-
 pytestmark = pytest.mark.flow
 
 

@@ -18,7 +18,6 @@ from gongkai.models import CheckResult, FieldValue
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
 from gongkai.store import OperationalStore
-
 from samples import REAL, ROOT, seed
 
 RENDERED = ROOT / "samples" / "rendered"

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from review_app import PASSWORDS, make_store, served_with_users
 from typer.testing import CliRunner
 
 from gongkai.cli import app
 from gongkai.plot import charts_for, write_plots
 from gongkai.store.analytics_views import PanelPoint
-
-from review_app import PASSWORDS, make_store, served_with_users
 from samples import ROOT, seed
 
 AGENCY = "聊城市卫生健康委员会"

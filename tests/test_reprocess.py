@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from review_samples import RULE_FIELDS, UNRECOGNISED_FIELD, WRONG_CELL, broken_html, broken_result
 
 from gongkai.models.review import QueueFilter, User
 from gongkai.review.errors import VersionConflict
 from gongkai.review.rules import recheck_document
 from gongkai.review.service import ReviewService
-
-from review_samples import RULE_FIELDS, UNRECOGNISED_FIELD, WRONG_CELL, broken_html, broken_result
 
 PASSWORD = "correct horse battery"
 

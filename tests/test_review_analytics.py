@@ -11,13 +11,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from review_samples import WRONG_CELL, service_with_broken_report
 from typer.testing import CliRunner
 
 from gongkai.cli import app
 from gongkai.models.review import QueueFilter, User
 from gongkai.review.service import ReviewService
-
-from review_samples import WRONG_CELL, service_with_broken_report
 
 PASSWORD = "correct horse battery"
 
@@ -131,10 +130,10 @@ def test_export_complete_only_leaves_out_reports_with_open_items(service: Review
 
 def test_a_save_refreshes_its_report_as_a_full_rebuild_would(service: ReviewService, wang: User,
                                                              tmp_path: Path) -> None:
+    from review_samples import broken_html
+
     from gongkai.extractors.pipeline import extract_file
     from gongkai.store.analytics import load_analytics
-
-    from review_samples import broken_html
 
     service.store.save_result(extract_file(broken_html(tmp_path, "other.html", new_value=30)))
     service.confirm(wang, _item(service, wang, WRONG_CELL))  # the first save: a full build (no file yet)

@@ -12,17 +12,26 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from review_samples import (
+    RULE_FIELDS,
+    UNKNOWN_LABEL,
+    UNRECOGNISED_FIELD,
+    WRONG_CELL,
+    broken_result,
+    service_with_broken_report,
+)
 
 from gongkai.models.review import QueueFilter, User
 from gongkai.review.errors import (
-    AuthenticationFailed, InvalidValue, ItemNotFound, ItemUnavailable, PermissionDenied, VersionConflict,
+    AuthenticationFailed,
+    InvalidValue,
+    ItemNotFound,
+    ItemUnavailable,
+    PermissionDenied,
+    VersionConflict,
 )
 from gongkai.review.service import ReviewService
 from gongkai.store.operational import OperationalStore
-
-from review_samples import (
-    RULE_FIELDS, UNKNOWN_LABEL, UNRECOGNISED_FIELD, WRONG_CELL, broken_result, service_with_broken_report,
-)
 
 PASSWORD = "correct horse battery"
 

@@ -10,13 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
+from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve
 
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
 from gongkai.review.web.app import create_app
 from gongkai.review.web.security import CSP
-
-from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve
 
 
 @pytest.fixture()

@@ -12,12 +12,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from complete import assert_complete, is_not_found
 
 from gongkai.extractors.pipeline import extract_document, extract_file
 from gongkai.extractors.readers import read_document
 from gongkai.extractors.scan.crops import CROP_MARGIN
 from gongkai.models import Document, ExtractionResult
-from complete import assert_complete, is_not_found
 from samples import ROOT
 
 SCANS = ROOT / "samples" / "scans"

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from complete import assert_complete
 
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import ExtractionResult, Report
-from complete import assert_complete
 from samples import ROOT, SEEDS, SPECS
 
 SPEC_FILES = sorted(SPECS.glob("*.yaml"))

@@ -37,7 +37,6 @@ from gongkai.store import (
 )
 from gongkai.store import operational as op_module
 
-
 SHA_2021 = "a1" * 32
 SHA_LEGACY = "b2" * 32
 SHA_BROKEN = "c3" * 32

@@ -17,8 +17,8 @@ from lxml.html import HtmlElement
 from gongkai.config import load_patterns
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
-from .base import ReaderError
 from ..text import collapse_spaces
+from .base import ReaderError
 from .html_flatten import flatten_nesting
 from .txt import decode_text, load_bytes
 

@@ -18,7 +18,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from gongkai.config import load_thresholds
-from gongkai.models import BBox, Cell, Document, Page, PageError, SourceInfo, TextBlock
+from gongkai.models import BBox, Document, Page, PageError, SourceInfo, TextBlock
 
 from ..scan.textlayer import usable_text_layer
 from ..tablejoin import TablePart, join_across_pages

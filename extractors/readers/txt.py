@@ -17,8 +17,7 @@ import charset_normalizer
 from gongkai.config import load_patterns
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
-from ..text import collapse_spaces
-from ..text import is_number_text
+from ..text import collapse_spaces, is_number_text
 from .base import ReaderError, check_file_size
 from .encoding import least_damaged, utf16_without_bom
 

@@ -15,8 +15,8 @@ from .aligned import aligned_grids, text_table_regions
 from .cells import CellReading, add_ink_boxes, assign_lines, group_lines, read_cells, reads_as_number, to_cell
 from .grid import find_grids, has_rules
 from .layout import detect_layout, join_regions, regions, unruled_regions
-from .wired import wired_grid
 from .normalise import normalise_page
+from .wired import wired_grid
 
 EDGE_TOLERANCE_FRACTION = 0.012  # of the page width: column rules of two pages' table parts agree within this
 DET_SCALE_WIDTH = 1000  # px: pages are shrunk to this width for line detection (A4 at 200 dpi: 10.5 pt text ~17 px)
