@@ -119,7 +119,7 @@ def locate_tables(text: str, template: Template, limits: FlattenedLimits) -> lis
     found = []
     for spec in template.tables:
         reads = []
-        for start, end in _occurrences(text, [spec.title, *spec.title_aliases])[-limits.max_title_occurrences:]:
+        for _start, end in _occurrences(text, [spec.title, *spec.title_aliases])[-limits.max_title_occurrences:]:
             stop = min((b for b in boundaries if b >= end), default=len(text))
             reads.append(_read_region(spec, text[end:stop], limits))
         best = max(reversed(reads), key=lambda r: r.score, default=None)  # a tie goes to the later title

@@ -277,9 +277,9 @@ def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], st
 def _unpicked(fields: list[FieldValue]) -> list[FieldValue]:
     """Fields of a row with more values than columns, or under a header of several years:
     raw kept, no value taken from a guessed column."""
-    for field in fields:
-        field.value = None
-        field.confidence = 0.0
+    for unpicked in fields:
+        unpicked.value = None
+        unpicked.confidence = 0.0
     return fields
 
 

@@ -1327,7 +1327,7 @@ def verify_outputs(reports: list[Report], outdir: Path) -> int:
             # comes back as its first part
             cam_text = "\n".join(cam_cells)
 
-            def found(c):
+            def found(c, cam_cells=cam_cells, cam_text=cam_text):
                 t = _squash(c.text)
                 if t in cam_cells:
                     return True
@@ -1357,7 +1357,7 @@ def verify_outputs(reports: list[Report], outdir: Path) -> int:
                     print(f"CAMELOT {rep.name}: {len(miss)} of {len(want)} table-3 rows not recovered")
                     problems += 1
                 pages_used = set()
-                for r, v in want.items():
+                for v in want.values():
                     pages_used |= rows_seen.get(tuple(x for _, x in sorted(v)), set())
                 if rep.layout.page_break_before and len(pages_used) < 2:
                     print(f"PDF BREAK {rep.name}: table 3 found on pages {sorted(pages_used)} only")

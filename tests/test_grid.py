@@ -60,7 +60,7 @@ def draw_table(img: np.ndarray, ys: list[int], xs: list[int], merged: tuple[Span
     spans = {(r, c): (r, c, 1, 1) for r in range(n_rows) for c in range(n_cols) if (r, c) not in region}
     spans.update({(r, c): (r, c, rs, cs) for r, c, rs, cs in merged})
     if text:
-        for r, c, rs, cs in spans.values():
+        for r, c, rs, _cs in spans.values():
             h = ys[r + rs] - ys[r]
             scale = min(0.5, h / 60)
             cv2.putText(img, f"{(r * 7 + c) % 100}1", (xs[c] + 6, ys[r] + h // 2 + int(10 * scale)),

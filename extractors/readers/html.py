@@ -225,7 +225,8 @@ def _parse(text: str, name: str) -> tuple[HtmlElement, list[str]]:
         attempts = ((lambda: text, None), (lambda: flatten_nesting(text), None),
                     (lambda: flatten_nesting(text, keep_tables=False),
                      f"{name}: tables nested too deeply for the HTML parser; read as text"))
-        for markup, note in attempts:  # each flattening made only when the parse before it failed
+        # each flattening made only when the parse before it failed; `note` is the parsed one's, read after
+        for markup, note in attempts:  # noqa: B007
             parser = lxml.html.HTMLParser(huge_tree=True)
             root = lxml.html.document_fromstring(markup(), parser=parser)
             if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
