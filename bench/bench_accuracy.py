@@ -60,7 +60,10 @@ def spec_cases() -> Iterator[Case]:
 
 
 def expected_json_cases() -> Iterator[Case]:
-    folders = [ROOT / "samples" / "rendered", *sorted(p for p in (ROOT / "tests" / "fixtures").rglob("*") if p.is_dir())]
+    folders = [
+        ROOT / "samples" / "rendered",
+        *sorted(p for p in (ROOT / "tests" / "fixtures").rglob("*") if p.is_dir()),
+    ]
     for folder in folders:
         for expected_file in sorted(folder.glob("*.expected.json")):
             stem = expected_file.name.removesuffix(".expected.json")
@@ -102,7 +105,9 @@ def tally_case(case: Case, report: Report | None, tally: Tally) -> None:
         tally.accepted += accepted
         tally.wrong_accepted += accepted and not right
         if not right:
-            tally.wrong.append(f"{case.path.name} {field_id}: read {have.raw!r} → {have.value}, expected {want} ({have.status})")
+            tally.wrong.append(
+                f"{case.path.name} {field_id}: read {have.raw!r} → {have.value}, expected {want} ({have.status})"
+            )
 
 
 def _pct(n: int, tally: Tally) -> str:
@@ -120,8 +125,10 @@ def main() -> None:
     print("| set | documents | fields | right | accepted | wrong but accepted | absent | agency/year/template wrong |")
     print("|---|---|---|---|---|---|---|---|")
     for name, t in tallies.items():
-        print(f"| {name} | {t.documents} | {t.fields} | {t.right} ({_pct(t.right, t)}) | {t.accepted} ({_pct(t.accepted, t)}) "
-              f"| {t.wrong_accepted} | {t.absent} | {t.identity_wrong} |")
+        print(
+            f"| {name} | {t.documents} | {t.fields} | {t.right} ({_pct(t.right, t)}) | {t.accepted} ({_pct(t.accepted, t)}) "
+            f"| {t.wrong_accepted} | {t.absent} | {t.identity_wrong} |"
+        )
     if args.list_wrong:
         for name, t in tallies.items():
             for line in t.wrong:

@@ -199,7 +199,12 @@ def _score_inferred(matches: list[RowMatch], specs: list[RowSpec]) -> None:
         hi = index[id(matches[after].spec)] if after is not None else len(specs)
         observed = (after if after is not None else len(matches)) - (before + 1 if before is not None else 0)
         required = [s for s in specs[lo:hi] if not s.optional]
-        placed = [mt.spec for mt in matches[(before + 1 if before is not None else 0):(after if after is not None else len(matches))]]
+        placed = [
+            mt.spec
+            for mt in matches[
+                (before + 1 if before is not None else 0) : (after if after is not None else len(matches))
+            ]
+        ]
         forced = observed == len(required) and all(p in required for p in placed)
         what = "label lost" if match.how == "position" else "only its group label survives"
         if forced:
@@ -316,7 +321,9 @@ def _unmapped(spec: TableSpec, row: LogicalRow) -> list[UnmappedCell]:
 
 
 def _unmapped_cell(spec: TableSpec, row: LogicalRow, cell: Cell) -> UnmappedCell:
-    return UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=cell.text, page=cell.page, bbox=cell.bbox)
+    return UnmappedCell(
+        table=spec.id, row_label=row.leaf, col_label=None, raw=cell.text, page=cell.page, bbox=cell.bbox
+    )
 
 
 def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:

@@ -95,7 +95,9 @@ def extract_report(
     )
     rows = logical_rows(segment.blocks, template.tables) if template else []
     mapping = map_template(template, rows, learned) if template else None
-    flat = None if mapping and any(f.value is not None for f in mapping.fields) else read_flattened(segment, year, learned)
+    flat = (
+        None if mapping and any(f.value is not None for f in mapping.fields) else read_flattened(segment, year, learned)
+    )
     if flat is not None:  # a table flattened into text: tabular even where no run could be split
         template, mapping = flat.template, flat.mapping
         report.template = template.id

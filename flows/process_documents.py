@@ -37,7 +37,11 @@ CACHE_EXPIRATION = dt.timedelta(days=30)
 
 
 CODE_PACKAGES = ("gongkai.extractors", "gongkai.models", "gongkai.config")  # what makes an extraction
-NOT_EXTRACTION_CONFIG = {"sites.yaml", "plots.yaml", "anomalies.yaml"}  # the crawl's sites, the charts, the anomaly thresholds: no extraction changes
+NOT_EXTRACTION_CONFIG = {
+    "sites.yaml",
+    "plots.yaml",
+    "anomalies.yaml",
+}  # the crawl's sites, the charts, the anomaly thresholds: no extraction changes
 
 
 def file_cache_key(_context: TaskRunContext, parameters: dict[str, Any]) -> str:

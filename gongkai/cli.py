@@ -40,7 +40,9 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             # not is_file(): a FIFO or device named .txt gets its own error result instead of vanishing
-            found += sorted(p for p in path.rglob("*") if p.exists() and not p.is_dir() and p.suffix.lower() in INPUT_SUFFIXES)
+            found += sorted(
+                p for p in path.rglob("*") if p.exists() and not p.is_dir() and p.suffix.lower() in INPUT_SUFFIXES
+            )
         elif path.exists():
             found.append(path)
         else:
@@ -64,7 +66,9 @@ def output_names(inputs: list[Path], files: list[Path]) -> dict[Path, Path]:
 @app.command()
 def extract(
     inputs: Annotated[list[Path], typer.Argument(help="files or folders")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="folder for <input path>.json (see docs/output-contract.md)")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="folder for <input path>.json (see docs/output-contract.md)")
+    ],
     progress: bool = True,
 ) -> None:
     """Write the report-extraction/1 JSON of each input (no store, no server)."""
@@ -105,12 +109,20 @@ def _prefect_env(verbose: bool) -> None:
 @app.command()
 def run(
     paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; default: the bundled samples")] = None,
-    store: Annotated[str | None, typer.Option(help="operational store URL (sqlite:///… or postgresql+psycopg://…)")] = None,
+    store: Annotated[
+        str | None, typer.Option(help="operational store URL (sqlite:///… or postgresql+psycopg://…)")
+    ] = None,
     analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
     runner: Annotated[str, typer.Option(help="task runner: threads or dask")] = "threads",
     dask_address: Annotated[str | None, typer.Option(help="address of an existing Dask cluster")] = None,
-    reprocess: Annotated[bool, typer.Option("--reprocess", help="extract stored documents again with the current "
-                                            "pipeline; people's confirmed and corrected values are kept")] = False,
+    reprocess: Annotated[
+        bool,
+        typer.Option(
+            "--reprocess",
+            help="extract stored documents again with the current "
+            "pipeline; people's confirmed and corrected values are kept",
+        ),
+    ] = False,
     progress: bool = True,
     verbose: Annotated[bool, typer.Option("--verbose", help="Prefect's INFO lines on the terminal too")] = False,
 ) -> None:
@@ -162,7 +174,9 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the exported tables")],
     format: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
     analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
-    complete_only: Annotated[bool, typer.Option("--complete-only", help="leave out reports with open review items")] = False,
+    complete_only: Annotated[
+        bool, typer.Option("--complete-only", help="leave out reports with open review items")
+    ] = False,
 ) -> None:
     """Export the analytics tables as Parquet or CSV files."""
     from gongkai.store.analytics import export_analytics
@@ -201,7 +215,9 @@ review_app = typer.Typer(help="The reviewers' web app and its queue.", no_args_i
 users_app = typer.Typer(help="Reviewer and admin accounts.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
 app.add_typer(users_app, name="users")
-agencies_app = typer.Typer(help="Agencies: one key per agency, every spelling seen; join two keys.", no_args_is_help=True)
+agencies_app = typer.Typer(
+    help="Agencies: one key per agency, every spelling seen; join two keys.", no_args_is_help=True
+)
 app.add_typer(agencies_app, name="agencies")
 
 
@@ -257,7 +273,9 @@ def review_list(
     for it in items:
         value = "" if it.value is None else f"{it.value:g}" if isinstance(it.value, float) else str(it.value)
         where = f"{it.agency or '?'} {it.year or '?'}"
-        typer.echo(f"{it.id}\t{it.state}\t{where}\t{it.field_id or '(unmapped row)'}\t{value}\t{it.raw!r}\t{'; '.join(it.reasons)}")
+        typer.echo(
+            f"{it.id}\t{it.state}\t{where}\t{it.field_id or '(unmapped row)'}\t{value}\t{it.raw!r}\t{'; '.join(it.reasons)}"
+        )
     typer.echo(f"{len(items)} item(s)", err=True)
 
 
@@ -265,7 +283,9 @@ def review_list(
 def users_add(
     name: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[str, typer.Option(help="reviewer or admin")] = "reviewer",
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin (scripts)")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin (scripts)")
+    ] = False,
     store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
 ) -> None:
     """Add a user; the password is prompted twice (or read from stdin)."""
@@ -304,7 +324,9 @@ def agencies_list(
     for ag in found:
         merged = f"\t-> {ag.merged_into}" if ag.merged_into else ""
         years = ",".join(map(str, ag.years))
-        typer.echo(f"{ag.key}\t{ag.name}\t{ag.region or '-'}\t{ag.reports}\t{years or '-'}\t{'; '.join(ag.spellings)}{merged}")
+        typer.echo(
+            f"{ag.key}\t{ag.name}\t{ag.region or '-'}\t{ag.reports}\t{years or '-'}\t{'; '.join(ag.spellings)}{merged}"
+        )
     typer.echo(f"{len(found)} agenc{'y' if len(found) == 1 else 'ies'}", err=True)
 
 
@@ -335,7 +357,9 @@ def _crawl_config(config: Path | None) -> Path | None:
 
 @app.command()
 def crawl(
-    once: Annotated[bool, typer.Option("--once", help="one crawl now (no server needed); see `serve` for the schedule")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="one crawl now (no server needed); see `serve` for the schedule")
+    ] = False,
     config: Annotated[Path | None, typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
     site: Annotated[str | None, typer.Option(help="crawl only the site of this name")] = None,
     store: Annotated[str | None, typer.Option(help="operational store URL")] = None,

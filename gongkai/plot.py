@@ -24,7 +24,11 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from gongkai.config import load_plot_charts  # noqa: E402
 from gongkai.store.analytics_views import PanelPoint  # noqa: E402
 
-STYLE = {"font.family": "DejaVu Sans", "svg.hashsalt": "gongkai", "path.simplify": False}  # ties: the bundled file comes first
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "svg.hashsalt": "gongkai",
+    "path.simplify": False,
+}  # ties: the bundled file comes first
 # The font file inside matplotlib's wheel, by path: a "DejaVu Sans" the machine has installed
 # (another version) is never picked instead.
 FONT_FILE = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"

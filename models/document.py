@@ -31,7 +31,8 @@ class Cell(BaseModel):
     confidence: Confidence = 1.0
     source: CellSource = "txt"
     flags: list[str] = Field(
-        default_factory=list, description="why the reader doubts this cell (e.g. an OCR misread); sends its field to review"
+        default_factory=list,
+        description="why the reader doubts this cell (e.g. an OCR misread); sends its field to review",
     )
 
 

@@ -101,7 +101,9 @@ class ActionOutcome(BaseModel):
     """What a save did: the item, and what re-running the report's rules changed."""
 
     item: ItemDetail
-    confirmed_by_rule: list[str] = Field(default_factory=list, description="field ids accepted because a rule now holds")
+    confirmed_by_rule: list[str] = Field(
+        default_factory=list, description="field ids accepted because a rule now holds"
+    )
     report_complete: bool = Field(description="nothing in the report needs review any more")
 
 

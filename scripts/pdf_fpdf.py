@@ -66,7 +66,9 @@ def render_fpdf(rep, path: Path) -> None:
             room(lead)
             pdf.set_font(FONT, size=size)  # a new page's number was set in 9 pt
             width = pdf.get_string_width(line)
-            x = {"C": PAGE_W / 2 - width / 2, "R": PAGE_W - MARGIN_X - width}.get(align, MARGIN_X + (indent if i == 0 else 0))
+            x = {"C": PAGE_W / 2 - width / 2, "R": PAGE_W - MARGIN_X - width}.get(
+                align, MARGIN_X + (indent if i == 0 else 0)
+            )
             pdf.text(x, state["y"] + lead * 0.75, line)
             state["y"] += lead
 

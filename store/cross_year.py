@@ -193,5 +193,9 @@ def neighbours(conn: Connection, report_id: int) -> list[int]:
     row = conn.execute(sa.select(r.agency_key, r.year).where(r.id == report_id)).one_or_none()
     if row is None or row.agency_key is None or row.year is None:
         return []
-    stmt = _current().with_only_columns(r.id).where(r.agency_key == row.agency_key, r.year.in_([row.year - 1, row.year + 1]))
+    stmt = (
+        _current()
+        .with_only_columns(r.id)
+        .where(r.agency_key == row.agency_key, r.year.in_([row.year - 1, row.year + 1]))
+    )
     return sorted(conn.execute(stmt).scalars())

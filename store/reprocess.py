@@ -34,7 +34,9 @@ class ReprocessCounts:
     changed: int = 0
 
 
-def reprocess_document(conn: Connection, document_id: int, result: ExtractionResult, path: str | None) -> ReprocessCounts:
+def reprocess_document(
+    conn: Connection, document_id: int, result: ExtractionResult, path: str | None
+) -> ReprocessCounts:
     from .operational import _insert_checks, _insert_fields, _insert_report, _insert_unmapped
 
     counts = ReprocessCounts(reports=len(result.reports))

@@ -155,11 +155,19 @@ class ReviewWriter:
             conn.execute(sa.update(label_variants)
                          .where(label_variants.c.id == variant_id, label_variants.c.revoked_at.is_(None))
                          .values(revoked_at=utc_now(), revoked_by=user))
-            row = conn.execute(sa.select(label_variants).where(label_variants.c.id == variant_id)).mappings().one_or_none()
+            row = (
+                conn.execute(sa.select(label_variants).where(label_variants.c.id == variant_id))
+                .mappings()
+                .one_or_none()
+            )
             if row is None:
                 return None
-            write_audit(conn, "variant_revoked", user=user,
-                        note=f"variant {variant_id}: {row['label']} -> {row['table_id']}.{row['row_id']} ({row['template']})")
+            write_audit(
+                conn,
+                "variant_revoked",
+                user=user,
+                note=f"variant {variant_id}: {row['label']} -> {row['table_id']}.{row['row_id']} ({row['template']})",
+            )
             return variant_model(row)
 
 

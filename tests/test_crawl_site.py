@@ -219,7 +219,9 @@ def test_changed_report_page_is_a_new_version_keeping_corrections(world: dict[st
         new = {f.field_id: f for f in service.store.iter_fields(sha256=versions[1].sha256)}
         assert (new[WRONG_CELL].value, new[WRONG_CELL].status) == (13, "corrected")
         queue = service.queue(wang, QueueFilter())
-        assert all(i.report_id != versions[1].report_id for i in queue if i.field_id == WRONG_CELL)  # nothing asks wang again
+        assert all(
+            i.report_id != versions[1].report_id for i in queue if i.field_id == WRONG_CELL
+        )  # nothing asks wang again
         assert not {i.id for i in queue} & set(old_pending)  # the old version's open items left the queue
         admin = service.add_user(None, "li", "admin", PASSWORD)
         for item_id in old_pending:

@@ -155,4 +155,6 @@ def test_a_save_refreshes_its_report_as_a_full_rebuild_would(service: ReviewServ
 
     incremental, rebuilt = dump(service.analytics.path), dump(full)
     assert incremental == rebuilt
-    assert ("corrected", 13.0) in {(r[11], r[9]) for r in incremental["field_values"] if r[8] == WRONG_CELL}  # agency_key is column 4
+    assert ("corrected", 13.0) in {
+        (r[11], r[9]) for r in incremental["field_values"] if r[8] == WRONG_CELL
+    }  # agency_key is column 4

@@ -165,7 +165,9 @@ def test_security_headers_on_pages_and_api(base: str) -> None:
 
 
 # -- CSRF ------------------------------------------------------------------------------------
-def test_cookie_post_without_csrf_is_refused_and_nothing_saved(service: ReviewService, sample: Broken, base: str) -> None:
+def test_cookie_post_without_csrf_is_refused_and_nothing_saved(
+    service: ReviewService, sample: Broken, base: str
+) -> None:
     client = login(base, "rita")
     item = item_of(service, sample.field_id)
     refused = client.post(f"/api/items/{item}/correct", json={"value": sample.true_value})

@@ -211,7 +211,9 @@ def _stray_marks_flagged(text: str, flags: list[str]) -> str:
     kept = match.group(0)
     if not re.search(r"\d", kept):
         return text
-    flags.append(f"OCR read '{text}': '{plain[len(kept):]}' cannot follow a number there (a speck?), read as '{kept}': check the image")
+    flags.append(
+        f"OCR read '{text}': '{plain[len(kept) :]}' cannot follow a number there (a speck?), read as '{kept}': check the image"
+    )
     return kept
 
 

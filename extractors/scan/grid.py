@@ -139,7 +139,10 @@ def _rule_masks(ink: np.ndarray, px: float) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal and vertical runs longer than a character stroke, small gaps closed."""
     masks = []
     for horizontal in (True, False):
-        def kernel(n: int, horizontal: bool = horizontal) -> np.ndarray:  # odd, centred: even kernels shift OpenCV's open and close
+
+        def kernel(
+            n: int, horizontal: bool = horizontal
+        ) -> np.ndarray:  # odd, centred: even kernels shift OpenCV's open and close
             return cv2.getStructuringElement(cv2.MORPH_RECT, (n | 1, 1) if horizontal else (1, n | 1))
         mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel(_px(SEAL_CLOSE_IN, px)))
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel(_px(MIN_RULE_IN, px)))

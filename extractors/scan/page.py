@@ -1,4 +1,5 @@
 """One page image to text blocks and tables: normalise, detect lines, find grids and layout regions, OCR, fill the cells."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -96,13 +97,17 @@ def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable],
             notes.append(f"table at {where}: structure from the wired-table model")
         elif aligned:
             found += aligned
-            notes.append(f"{kind} at {where} is a table without ruling lines: rows and columns from the alignment of its text")
+            notes.append(
+                f"{kind} at {where} is a table without ruling lines: rows and columns from the alignment of its text"
+            )
         elif kind == "table":
             lost.append(f"a table without ruling lines at {where}: no grid found, read as text lines")
     return found
 
 
-def check_cut_numbers(grids: list[GridTable], tables: list[list[CellReading]], image: np.ndarray, notes: list[str]) -> None:
+def check_cut_numbers(
+    grids: list[GridTable], tables: list[list[CellReading]], image: np.ndarray, notes: list[str]
+) -> None:
     """The wired-table model as a check on the lattice where a detected text line runs across
     one of its rules into a cell that reads as a number: if the model draws no rule there (a
     stroke or a stain taken for one), the cell is flagged, as it may hold only part of the

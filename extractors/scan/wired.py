@@ -26,7 +26,11 @@ BORDER_PX = 3  # a polygon this close to the crop's edge is margin outside the o
 FRAME_RULE_SHARE = 0.5  # a rule mask row (column) this full is a long rule: the frame is drawn through the outermost
 FRAME_PX = 2  # thickness of that frame: the package draws its rules 2 px wide
 
-_NAMES = {"lattice": "lattice", "wired-model": "the model", "aligned": "text alignment"}  # how differences name each method
+_NAMES = {
+    "lattice": "lattice",
+    "wired-model": "the model",
+    "aligned": "text alignment",
+}  # how differences name each method
 _lock = threading.Lock()
 _model = None
 
