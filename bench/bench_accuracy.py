@@ -126,7 +126,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name, t in tallies.items():
         print(
-            f"| {name} | {t.documents} | {t.fields} | {t.right} ({_pct(t.right, t)}) | {t.accepted} ({_pct(t.accepted, t)}) "
+            f"| {name} | {t.documents} | {t.fields} | {t.right} ({_pct(t.right, t)}) "
+            f"| {t.accepted} ({_pct(t.accepted, t)}) "
             f"| {t.wrong_accepted} | {t.absent} | {t.identity_wrong} |"
         )
     if args.list_wrong:

@@ -69,7 +69,10 @@ def _jumps(ordered: list[SeriesPoint], settings: dict) -> list[Anomaly]:
         low, high = sorted((abs(before.value), abs(now.value)))
         if low > 0 and high >= floor and high >= factor * low:
             direction = "up" if abs(now.value) > abs(before.value) else "down"
-            detail = f"{format_number(before.value)} in {before.year} → {format_number(now.value)} in {now.year} ({direction} ≥{format_number(factor)}×)"
+            detail = (
+                f"{format_number(before.value)} in {before.year} → {format_number(now.value)} in {now.year} "
+                f"({direction} ≥{format_number(factor)}×)"
+            )
             out.append(_anomaly(now, "jump", before.value, detail))
     return out
 
@@ -101,7 +104,10 @@ def _totals_vs_parts(points: list[SeriesPoint]) -> list[Anomaly]:
             parts = sum(by_id[t].value for t in concrete.rhs)
             if abs(total - parts) > 1e-6:
                 head = by_id[concrete.lhs[0]]
-                detail = f"{concrete.id}: {' + '.join(concrete.lhs)} = {format_number(total)}, parts sum to {format_number(parts)}"
+                detail = (
+                    f"{concrete.id}: {' + '.join(concrete.lhs)} = {format_number(total)}, "
+                    f"parts sum to {format_number(parts)}"
+                )
                 out.append(_anomaly(head, "total_vs_parts", None, detail))
     return out
 

@@ -273,9 +273,8 @@ def review_list(
     for it in items:
         value = "" if it.value is None else f"{it.value:g}" if isinstance(it.value, float) else str(it.value)
         where = f"{it.agency or '?'} {it.year or '?'}"
-        typer.echo(
-            f"{it.id}\t{it.state}\t{where}\t{it.field_id or '(unmapped row)'}\t{value}\t{it.raw!r}\t{'; '.join(it.reasons)}"
-        )
+        field = it.field_id or "(unmapped row)"
+        typer.echo(f"{it.id}\t{it.state}\t{where}\t{field}\t{value}\t{it.raw!r}\t{'; '.join(it.reasons)}")
     typer.echo(f"{len(items)} item(s)", err=True)
 
 

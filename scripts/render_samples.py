@@ -1441,7 +1441,8 @@ def apply_unseen(defn, rng: random.Random) -> Report:
         true = fields[k]
         fields[k] = true + rng.choice([1, 2, -1]) if true > 1 else true + 1
         notes.append(
-            f"agency's slip: {k} printed {fields[k]} (consistent value would be {true}); the expected value is the printed one"
+            f"agency's slip: {k} printed {fields[k]} (consistent value would be {true}); "
+            "the expected value is the printed one"
         )
 
     printed = {}
@@ -1528,9 +1529,8 @@ def selfcheck(reports: list[Report], strict: bool) -> int:
         if unknown:
             print(f"SELF-CHECK FAIL {rep.name}: unknown ids {unknown}")
             bad += 1
-    print(
-        f"self-check: {len(reports)} reports, {sum(len(check_rules(r.template, r.fields)) for r in reports)} rule evaluations, {bad} problems"
-    )
+    evaluations = sum(len(check_rules(r.template, r.fields)) for r in reports)
+    print(f"self-check: {len(reports)} reports, {evaluations} rule evaluations, {bad} problems")
     return bad
 
 

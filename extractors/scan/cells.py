@@ -212,7 +212,8 @@ def _stray_marks_flagged(text: str, flags: list[str]) -> str:
     if not re.search(r"\d", kept):
         return text
     flags.append(
-        f"OCR read '{text}': '{plain[len(kept) :]}' cannot follow a number there (a speck?), read as '{kept}': check the image"
+        f"OCR read '{text}': '{plain[len(kept) :]}' cannot follow a number there (a speck?), "
+        f"read as '{kept}': check the image"
     )
     return kept
 

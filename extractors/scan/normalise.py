@@ -4,8 +4,8 @@ Scans arrive with red seals printed over the figures, shadows, a few degrees of 
 sometimes a quarter or half turn; screenshots arrive clean. `normalise_page` removes the
 seal, evens the background, turns a sideways page and levels it, so that later stages
 can look for straight black rules on white paper. Whether a page is upside down cannot be
-seen from its structure: page.upside_down decides that from OCR of the page's text lines. Every estimate is made on a downscaled
-copy; the full-resolution image is warped once.
+seen from its structure: page.upside_down decides that from OCR of the page's text lines.
+Every estimate is made on a downscaled copy; the full-resolution image is warped once.
 
 Angles are clockwise in degrees as the image is displayed (y down), like `rotation`.
 """

@@ -1,5 +1,5 @@
-"""One page image to text blocks and tables: normalise, detect lines, find grids and layout regions, OCR, fill the cells."""
-
+"""One page image to text blocks and tables: normalise, detect lines, find grids and layout regions,
+OCR, fill the cells."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
