@@ -57,8 +57,8 @@ def find_anomalies(points: Iterable[SeriesPoint]) -> list[Anomaly]:
     for key in sorted(series):
         ordered = sorted(series[key], key=lambda p: p.year)
         found += _jumps(ordered, settings) + _falls_to_zero(ordered, settings)
-    for key in sorted(years):
-        found += _totals_vs_parts(years[key])
+    for year_key in sorted(years):
+        found += _totals_vs_parts(years[year_key])
     return sorted(found, key=lambda a: (a.agency_key, a.field_id, a.year, a.kind))
 
 

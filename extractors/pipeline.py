@@ -73,11 +73,12 @@ def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -
         for report in reports:
             report.crops = review_crops(report.fields, document._page_images)
             report.page_images = page_pngs(report.fields, document._page_images)
-    lost = {"page_errors": page_errors_of(document), "page_notes": page_notes_of(document)}
+    page_errors, page_notes = page_errors_of(document), page_notes_of(document)
     if not reports:
         failed = _failed(document.source, "segment", "empty", "no text or tables could be read from the document")
-        return failed.model_copy(update=lost)
-    return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION, **lost)
+        return failed.model_copy(update={"page_errors": page_errors, "page_notes": page_notes})
+    return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION,
+                            page_errors=page_errors, page_notes=page_notes)
 
 
 def extract_report(

@@ -15,6 +15,7 @@ Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 BBox = tuple[float, float, float, float]
 """(x0, y0, x1, y1) in the page's own space: PDF points or image pixels, origin top-left."""
 
+RegionType = Literal["title", "text", "table", "figure", "other"]
 CellSource = Literal["html", "docx", "doc", "pdf_text", "txt", "ocr"]
 
 
@@ -78,7 +79,7 @@ class SourceInfo(BaseModel):
 class PageRegion(BaseModel):
     """A layout region of a page image: what kind of content lies where, and who said so."""
 
-    type: Literal["title", "text", "table", "figure", "other"]
+    type: RegionType
     bbox: BBox
     score: Confidence
     source: Literal["cdla", "rules"] = Field(description="cdla: the layout model; rules: a ruled grid (exact)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeAlias
 
 import lxml.etree
 import lxml.html
@@ -145,7 +146,7 @@ def build_table(rows: list[list[HtmlElement]]) -> Table | None:
 
 
 _FLUSH = object()  # a block boundary in the walk's work list
-_WalkItem = HtmlElement | str | object
+_WalkItem: TypeAlias = HtmlElement | str | object
 
 
 class _Walker:

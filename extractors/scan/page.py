@@ -74,7 +74,7 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
     check_cut_numbers(grids, tables, bgr, notes)
     tolerance = EDGE_TOLERANCE_FRACTION * gray.shape[1]
     parts = [_part(number, grid, [to_cell(c, number) for c in cells], tolerance) for grid, cells in zip(grids, tables)]
-    page.items = sorted([*_text_blocks(number, outside, reader), *parts], key=lambda it: it.bbox[1])
+    page.items = sorted([*_text_blocks(number, outside, reader), *parts], key=lambda it: it.bbox[1] if it.bbox else 0.0)
     return page
 
 
@@ -147,8 +147,8 @@ def detect_lines(backend: OcrBackend, image: np.ndarray, area: BBox) -> list[BBo
     detection cost grows with area, and margins and blank half-pages hold nothing to find."""
     x0, y0, x1, y1 = (int(v) for v in area)
     scale = min(1.0, DET_SCALE_WIDTH / image.shape[1])
-    area = image[y0:y1, x0:x1]
-    small = area if scale == 1.0 else cv2.resize(area, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    crop = image[y0:y1, x0:x1]
+    small = crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return [(bx0 / scale + x0, by0 / scale + y0, bx1 / scale + x0, by1 / scale + y0)
             for bx0, by0, bx1, by1 in backend.detect(small)]
 

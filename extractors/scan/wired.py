@@ -142,7 +142,7 @@ def _lines(lo: np.ndarray, hi: np.ndarray, start: np.ndarray, end: np.ndarray) -
 def _with_holes(logic: np.ndarray, n_rows: int, n_cols: int) -> list[tuple[int, int, int, int]]:
     """The model's cells, plus one per block of grid slots none covers (a cell the package dropped
     because it leaked into the margin through a gap the frame did not close), row-major."""
-    cells = sorted({tuple(int(v) for v in g) for g in logic})
+    cells = sorted({(int(g[0]), int(g[1]), int(g[2]), int(g[3])) for g in logic})
     bare = np.ones((n_rows, n_cols), bool)
     for r0, r1, c0, c1 in cells:
         bare[r0:r1 + 1, c0:c1 + 1] = False
