@@ -31,7 +31,7 @@ from gongkai.store.analytics_views import PanelPoint, readable_agency_panel
 from gongkai.store.audit import read_audit, utc_now
 from gongkai.store.operational import OperationalStore
 from gongkai.store.review import ReviewReader
-from gongkai.store.review_actions import KEEP, ItemBusy, ItemGone, ReviewWriter, StaleVersion
+from gongkai.store.review_actions import KEEP, ItemBusy, ItemGone, Keep, Number, ReviewWriter, StaleVersion
 from gongkai.store.users import StoredUser, UserExists, UserStore
 
 from . import passwords
@@ -238,7 +238,9 @@ class ReviewService:
         self.analytics.refresh(saved.report_id)
         return ActionOutcome(item=self.item(actor, item_id), report_complete=saved.report_complete)
 
-    def _save(self, actor: User, item_id: int, value: object, version: int | None, note: str | None) -> ActionOutcome:
+    def _save(
+        self, actor: User, item_id: int, value: Number | Keep, version: int | None, note: str | None
+    ) -> ActionOutcome:
         with _store_errors():
             saved = self.writer.save_field(item_id, actor.name, value, version, note, plan_recheck)
         self.analytics.refresh(saved.report_id)

@@ -7,6 +7,7 @@ merged name gets the kept key, and so does a new spelling whose proposed key was
 
 from __future__ import annotations
 
+import builtins
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -135,10 +136,11 @@ class AgencyStore:
         with self.store.engine.connect() as conn:
             return list_agencies(conn, include_merged)
 
-    def merge(self, key: str, other: str, user: str | None) -> list[int]:
+    # builtins.list: this class's own list method shadows the builtin in its body
+    def merge(self, key: str, other: str, user: str | None) -> builtins.list[int]:
         with self.store._write_transaction() as conn:
             return merge(conn, key, other, user)
 
-    def neighbours(self, report_id: int) -> list[int]:
+    def neighbours(self, report_id: int) -> builtins.list[int]:
         with self.store.engine.connect() as conn:
             return neighbours(conn, report_id)

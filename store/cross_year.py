@@ -16,7 +16,7 @@ statements however many years are stored (plus one per field whose routing chang
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -71,7 +71,7 @@ def refresh_agency(conn: Connection, agency_key: str) -> None:
     _evaluate(conn, peers, peers)
 
 
-def _evaluate(conn: Connection, laters: list[Row], peers: list[Row]) -> None:
+def _evaluate(conn: Connection, laters: Sequence[Row], peers: Sequence[Row]) -> None:
     """Each later report against its agency's previous year: checks replaced, fields routed."""
     if not laters:
         return

@@ -3,7 +3,7 @@ rows, and the scanned pages a reviewer looks at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -59,7 +59,7 @@ def unmapped_rows(cells: list[UnmappedCell]) -> dict[tuple[str | None, str | Non
 
 
 def enqueue_unmapped(conn: Connection, report_id: int, cells: list[UnmappedCell],
-                     skip: set[tuple[str | None, str | None, int | None]] = frozenset()) -> int:
+                     skip: Set[tuple[str | None, str | None, int | None]] = frozenset()) -> int:
     """One 'unmapped' item per printed row; rows in `skip` already have one."""
     now = utc_now()
     items = [
