@@ -62,7 +62,9 @@ def code_fingerprint() -> str:
     every change, and a result cached by older code (on disk for 30 days) must not be reused."""
     digest = hashlib.sha256()
     for package in CODE_PACKAGES:
-        folder = Path(importlib.import_module(package).__file__).parent
+        source = importlib.import_module(package).__file__
+        assert source is not None, f"{package}: a package with an __init__.py has a __file__"
+        folder = Path(source).parent
         for path in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()
                            and p.name not in NOT_EXTRACTION_CONFIG):
             digest.update(path.relative_to(folder).as_posix().encode())
@@ -230,7 +232,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def task_runner(kind: str = "threads", dask_address: str | None = None, workers: int = 2) -> TaskRunner:
+def task_runner(kind: str = "threads", dask_address: str | None = None, workers: int = 2) -> TaskRunner[Any]:
     """Threads by default; Dask for a LocalCluster or an existing cluster's address."""
     if kind == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)

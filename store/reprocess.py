@@ -115,8 +115,8 @@ def _new_item(conn: Connection, report_id: int, field_pk: int, reasons: list[str
         created_at=utc_now(), crop_png=crop)).scalar_one()
 
 
-def _against_human(conn: Connection, report_id: int, row: RowMapping | Mapping[str, Any], value: FieldValue, crop: bytes | None,
-                   counts: ReprocessCounts) -> None:
+def _against_human(conn: Connection, report_id: int, row: RowMapping | Mapping[str, Any], value: FieldValue,
+                   crop: bytes | None, counts: ReprocessCounts) -> None:
     """A person's value stands; a different machine reading becomes an item of its own."""
     if _same(row["value"], value.value):
         return
