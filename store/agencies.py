@@ -114,10 +114,6 @@ def list_agencies(conn: Connection, include_merged: bool = True) -> list[Agency]
     ]
 
 
-def agency_report_ids(conn: Connection, key: str) -> list[int]:
-    return list(conn.execute(sa.select(r.id).where(r.agency_key == key).order_by(r.id)).scalars())
-
-
 def after_document_stored(conn: Connection, document_id: int) -> None:
     """The store's one hook after a save or a re-extraction (same transaction): the reports'
     agencies, then the cross-year rules they take part in."""
