@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from common import count_field, same_value
 
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import Report
@@ -97,13 +98,8 @@ def tally_case(case: Case, report: Report | None, tally: Tally) -> None:
         if have is None or any(r.startswith(PLACEHOLDER_REASONS) for r in have.reasons):
             tally.absent += 1
             continue
-        right = (have.value is None and want is None) or (
-            have.value is not None and want is not None and abs(have.value - want) < 1e-6
-        )
-        accepted = have.status == "accepted"
-        tally.right += right
-        tally.accepted += accepted
-        tally.wrong_accepted += accepted and not right
+        right = same_value(have.value, want)
+        count_field(tally, right, have.status == "accepted")
         if not right:
             tally.wrong.append(
                 f"{case.path.name} {field_id}: read {have.raw!r} → {have.value}, expected {want} ({have.status})"
