@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from common import count_field, same_value
 
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import Report
@@ -60,7 +61,10 @@ def spec_cases() -> Iterator[Case]:
 
 
 def expected_json_cases() -> Iterator[Case]:
-    folders = [ROOT / "samples" / "rendered", *sorted(p for p in (ROOT / "tests" / "fixtures").rglob("*") if p.is_dir())]
+    folders = [
+        ROOT / "samples" / "rendered",
+        *sorted(p for p in (ROOT / "tests" / "fixtures").rglob("*") if p.is_dir()),
+    ]
     for folder in folders:
         for expected_file in sorted(folder.glob("*.expected.json")):
             stem = expected_file.name.removesuffix(".expected.json")
@@ -94,15 +98,12 @@ def tally_case(case: Case, report: Report | None, tally: Tally) -> None:
         if have is None or any(r.startswith(PLACEHOLDER_REASONS) for r in have.reasons):
             tally.absent += 1
             continue
-        right = (have.value is None and want is None) or (
-            have.value is not None and want is not None and abs(have.value - want) < 1e-6
-        )
-        accepted = have.status == "accepted"
-        tally.right += right
-        tally.accepted += accepted
-        tally.wrong_accepted += accepted and not right
+        right = same_value(have.value, want)
+        count_field(tally, right, have.status == "accepted")
         if not right:
-            tally.wrong.append(f"{case.path.name} {field_id}: read {have.raw!r} → {have.value}, expected {want} ({have.status})")
+            tally.wrong.append(
+                f"{case.path.name} {field_id}: read {have.raw!r} → {have.value}, expected {want} ({have.status})"
+            )
 
 
 def _pct(n: int, tally: Tally) -> str:
@@ -120,8 +121,11 @@ def main() -> None:
     print("| set | documents | fields | right | accepted | wrong but accepted | absent | agency/year/template wrong |")
     print("|---|---|---|---|---|---|---|---|")
     for name, t in tallies.items():
-        print(f"| {name} | {t.documents} | {t.fields} | {t.right} ({_pct(t.right, t)}) | {t.accepted} ({_pct(t.accepted, t)}) "
-              f"| {t.wrong_accepted} | {t.absent} | {t.identity_wrong} |")
+        print(
+            f"| {name} | {t.documents} | {t.fields} | {t.right} ({_pct(t.right, t)}) "
+            f"| {t.accepted} ({_pct(t.accepted, t)}) "
+            f"| {t.wrong_accepted} | {t.absent} | {t.identity_wrong} |"
+        )
     if args.list_wrong:
         for name, t in tallies.items():
             for line in t.wrong:

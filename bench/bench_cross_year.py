@@ -57,7 +57,9 @@ def main() -> int:
             timings = []
             for _ in range(args.runs):
                 with store._write_transaction() as conn:
-                    doc_id = conn.execute(sa.select(documents.c.id).where(documents.c.id == saved.document_id)).scalar_one()
+                    doc_id = conn.execute(
+                        sa.select(documents.c.id).where(documents.c.id == saved.document_id)
+                    ).scalar_one()
                     started = time.perf_counter()
                     after_document_stored(conn, doc_id)
                     timings.append((time.perf_counter() - started) * 1000)

@@ -49,7 +49,8 @@ def main() -> None:
     for path in inputs(args.paths or DEFAULT_INPUTS):
         seconds, pages, reports = time_file(path, args.repeat)
         per_page = f"{seconds / pages:7.3f}" if pages else "      -"
-        print(f"{str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path):58.58} {seconds:7.3f} {pages:5} {per_page} {seconds / reports:8.3f}")
+        shown = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+        print(f"{shown:58.58} {seconds:7.3f} {pages:5} {per_page} {seconds / reports:8.3f}")
         total = totals[path.suffix.lower()]
         total[0] += seconds
         total[1] += pages

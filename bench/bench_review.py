@@ -75,7 +75,7 @@ def start_server(url: str, analytics: Path, port: int) -> subprocess.Popen:
             return server
         except httpx.TransportError:
             if server.poll() is not None:
-                raise RuntimeError(f"review serve exited: {server.stderr.read() if server.stderr else ''}")
+                raise RuntimeError(f"review serve exited: {server.stderr.read() if server.stderr else ''}") from None
             time.sleep(0.2)
     server.kill()
     raise RuntimeError("review serve did not start in 60 s")

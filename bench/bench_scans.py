@@ -29,6 +29,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import FieldCounts, count_field, same_value  # noqa: E402
 from make_scans import DEFAULT_OUT, KINDS, ROOT, SCAN_KINDS, expected_path, sources  # noqa: E402
 
 if TYPE_CHECKING:  # the pipeline is imported in the worker, where its import is timed
@@ -126,13 +127,6 @@ def source_pages(path: Path, folder: Path, manifest: dict) -> int:
 # ---------------------------------------------------------------- comparison
 
 
-def same(got: object, want: object) -> bool:
-    """As tests/test_born_digital.py compares values."""
-    if got is None or want is None:
-        return got is None and want is None
-    return abs(got - want) < 1e-6  # type: ignore[operator]
-
-
 def pick_report(result: ExtractionResult) -> tuple[Report | None, str]:
     """The document's tabular report, or None, and a note on what went wrong."""
     if result.error is not None:
@@ -161,25 +155,21 @@ def identity(report: Report | None, expected: dict) -> str:
 def score(doc: str, report: Report | None, expected: dict, tally: Tally) -> tuple[int, int, int]:
     """Adds one document's fields to the tally; returns its right, accepted and wrong-accepted counts."""
     got = {f.id: f for f in report.fields} if report is not None else {}
-    right = accepted = wrong_accepted = 0
+    counts = FieldCounts()
     for field_id, want in expected["fields"].items():
         value = got.get(field_id)
-        ok = value is not None and same(value.value, want)
+        ok = value is not None and same_value(value.value, want)
         taken = value is not None and value.status == "accepted"
-        right += ok
-        accepted += taken
-        wrong_accepted += taken and not ok
+        count_field(counts, ok, taken)
+        count_field(tally, ok, taken)
         if not ok and report is not None:
             tally.wrong.append(wrong_field(doc, field_id, want, value))
     tally.fields += len(expected["fields"])
-    tally.right += right
-    tally.accepted += accepted
-    tally.wrong_accepted += wrong_accepted
     if report is not None:
         tally.template += report.template == expected["template"]
         tally.year += report.year == expected["year"]
         tally.agency += report.agency == expected["agency"]
-    return right, accepted, wrong_accepted
+    return counts.right, counts.accepted, counts.wrong_accepted
 
 
 # ---------------------------------------------------------------- worker

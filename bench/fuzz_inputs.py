@@ -114,7 +114,9 @@ def huge_table(rng: random.Random, samples: list[Sample], quick: bool) -> tuple[
 def long_line(rng: random.Random, samples: list[Sample], quick: bool) -> tuple[str, bytes]:
     s = _html(rng, samples)
     size = rng.choice((1_000_000,) if quick else (1_000_000, 11_000_000))
-    filler = b"<p>" + "说明文字".encode() * (size // 12) + b"</p>" if rng.random() < 0.5 else b"<!--" + b"x" * size + b"-->"
+    filler = (
+        b"<p>" + "说明文字".encode() * (size // 12) + b"</p>" if rng.random() < 0.5 else b"<!--" + b"x" * size + b"-->"
+    )
     return f"{s.name}_line{size}.html", _after_body(s.data.replace(b"\n", b" "), filler)
 
 

@@ -92,7 +92,7 @@ def load_config(path: Path | None = None) -> CrawlConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or node is None:
         raise ConfigError(f"{path}: line 1: expected a mapping with schedule, defaults and sites")
     return _validate(path, data, node)
 

@@ -184,7 +184,7 @@ class SiteCrawl:
         validators = Validators(known.etag, known.last_modified) if known is not None and stored else Validators()
         fetched = await self.fetcher.get(url, self.site, validators, referrer)
         self.on_fetch()
-        if fetched.outcome == "not_modified" and stored is not None:
+        if fetched.outcome == "not_modified" and known is not None and stored is not None:
             self._record(fetched, kind, referrer, "not_modified", known.sha256, len(stored), known.media_type)
             body = Body(stored, known.sha256 or sha256_bytes(stored), known.media_type, "not_modified", known.path)
             return body, fetched

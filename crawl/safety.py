@@ -59,7 +59,7 @@ async def checked_addresses(host: str, port: int, allow_private: bool) -> list[s
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise Refused(f"cannot resolve {host}: {exc}") from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))  # an IPv6 sockaddr types it str | int
     if not allow_private:
         bad = sorted(a for a in addresses if _private(a))
         if bad:

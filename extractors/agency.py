@@ -109,7 +109,7 @@ def _droppable(regions: list[str], organ: str, rules: dict[str, Any]) -> bool:
     it, still names one organ: its government, or a department when its stem is long enough."""
     following = regions[1]
     level = next((s for s in rules["region_suffixes"] if following.endswith(s)), None)
-    if level not in rules["droppable_before"]:
+    if level is None or level not in rules["droppable_before"]:
         return False
     if len(regions) > 2 or organ in rules["government_organs"]:
         return True

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from gongkai.config import load_anomaly_settings, load_template, template_ids
 from gongkai.models.analytics import Anomaly, AnomalyKind, Number, SeriesPoint
 
-from .checks import format_number, expand_rule
+from .checks import expand_rule, format_number
 
 def find_anomalies(points: Iterable[SeriesPoint]) -> list[Anomaly]:
     """Every anomaly of every agency, by agency, field and year. One point per (agency, year,
@@ -27,8 +27,8 @@ def find_anomalies(points: Iterable[SeriesPoint]) -> list[Anomaly]:
     for key in sorted(series):
         ordered = sorted(series[key], key=lambda p: p.year)
         found += _jumps(ordered, settings) + _falls_to_zero(ordered, settings)
-    for key in sorted(years):
-        found += _totals_vs_parts(years[key])
+    for year_key in sorted(years):
+        found += _totals_vs_parts(years[year_key])
     return sorted(found, key=lambda a: (a.agency_key, a.field_id, a.year, a.kind))
 
 
@@ -39,7 +39,10 @@ def _jumps(ordered: list[SeriesPoint], settings: dict) -> list[Anomaly]:
         low, high = sorted((abs(before.value), abs(now.value)))
         if low > 0 and high >= floor and high >= factor * low:
             direction = "up" if abs(now.value) > abs(before.value) else "down"
-            detail = f"{format_number(before.value)} in {before.year} → {format_number(now.value)} in {now.year} ({direction} ≥{format_number(factor)}×)"
+            detail = (
+                f"{format_number(before.value)} in {before.year} → {format_number(now.value)} in {now.year} "
+                f"({direction} ≥{format_number(factor)}×)"
+            )
             out.append(_anomaly(now, "jump", before.value, detail))
     return out
 
@@ -71,7 +74,10 @@ def _totals_vs_parts(points: list[SeriesPoint]) -> list[Anomaly]:
             parts = sum(by_id[t].value for t in concrete.rhs)
             if abs(total - parts) > 1e-6:
                 head = by_id[concrete.lhs[0]]
-                detail = f"{concrete.id}: {' + '.join(concrete.lhs)} = {format_number(total)}, parts sum to {format_number(parts)}"
+                detail = (
+                    f"{concrete.id}: {' + '.join(concrete.lhs)} = {format_number(total)}, "
+                    f"parts sum to {format_number(parts)}"
+                )
                 out.append(_anomaly(head, "total_vs_parts", None, detail))
     return out
 

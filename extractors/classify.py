@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from gongkai.config import load_patterns, load_templates
-from gongkai.models import Table, Template, TextBlock
+from gongkai.models import ReportKind, Table, Template, TextBlock
 
 from .segment import Segment
 from .text import label_key, nfkc
@@ -117,7 +117,7 @@ def _cue_hits(template: Template, keys: list[str]) -> int:
     return sum(1 for key in keys if key and any(cue in key for cue in cues))
 
 
-def detect_kind(segment: Segment, mapped_fields: int, filled_fields: int) -> str:
+def detect_kind(segment: Segment, mapped_fields: int, filled_fields: int) -> ReportKind:
     """tabular needs a filled template table: a blank form is not a report."""
     if filled_fields:
         return "tabular"

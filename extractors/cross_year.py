@@ -18,7 +18,6 @@ from gongkai.models.report import Value
 Side = Literal["earlier", "later"]
 Severity = Literal["error", "warning"]
 TOLERANCE = 1e-6  # 万元 amounts are decimals; counts are whole
-RULE_PREFIX = "cross_year."
 WARNING_PREFIX = "warning: "
 REASON_PREFIX = "breaks the cross-year rule "
 
@@ -103,8 +102,9 @@ def evaluate_cross_year(
     sides = {"earlier": earlier, "later": later}
     outcomes = []
     for rule in rules if rules is not None else cross_year_rules():
-        values = [sides[t.side].values.get(t.field) for t in rule.terms()]
-        if any(v is None for v in values):
+        printed = [sides[t.side].values.get(t.field) for t in rule.terms()]
+        values = [v for v in printed if v is not None]
+        if len(values) < len(printed):
             continue
         actual, *parts = values
         expected = sum(t.sign * v for t, v in zip(rule.equals, parts))
@@ -134,10 +134,6 @@ def is_cross_year_reason(reason: str, other_year: int | None = None) -> bool:
 def other_year_lines(reasons: list[str]) -> list[str]:
     """The other year's values named by a field's cross-year reasons, one line each."""
     return list(dict.fromkeys(r.split(": ", 1)[1] for r in reasons if is_cross_year_reason(r) and ": " in r))
-
-
-def is_cross_year_rule(rule_id: str) -> bool:
-    return rule_id.startswith(RULE_PREFIX)
 
 
 def _side_text(rule: CrossYearRule, side: YearValues, name: Side) -> str:

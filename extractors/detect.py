@@ -112,6 +112,7 @@ def _sniff_text_container(head: bytes) -> str | None:
 
 def _utf16_as_utf8(head: bytes) -> bytes | None:
     """The head re-encoded as UTF-8 when it is UTF-16 text (with a BOM or without one), else None."""
+    encoding: str | None
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:

@@ -22,10 +22,10 @@ from gongkai.models.template import FlattenedLimits
 
 from .checks import expand_rule
 from .completeness import canonical_rows, row_field_ids
-from .digit_split import Reading, Unit, solve, splits
+from .digit_split import Reading, Split, Unit, solve, splits
 from .mapping import RowMatch, TableMapping, align, make_field, with_learned_labels
 from .rows import LogicalRow
-from .seen import seen_table
+from .seen import SeenTable, seen_table
 from .segment import Segment
 from .text import collapse_spaces, label_key, nfkc
 
@@ -119,7 +119,7 @@ def locate_tables(text: str, template: Template, limits: FlattenedLimits) -> lis
     found = []
     for spec in template.tables:
         reads = []
-        for start, end in _occurrences(text, [spec.title, *spec.title_aliases])[-limits.max_title_occurrences:]:
+        for _start, end in _occurrences(text, [spec.title, *spec.title_aliases])[-limits.max_title_occurrences:]:
             stop = min((b for b in boundaries if b >= end), default=len(text))
             reads.append(_read_region(spec, text[end:stop], limits))
         best = max(reversed(reads), key=lambda r: r.score, default=None)  # a tie goes to the later title
@@ -202,7 +202,8 @@ def read_tables(template: Template, tables: list[_TableRead], limits: FlattenedL
     cross = [r for r in rules if not any(_terms(r, known) <= set(p.unit.field_ids) for p in placed)]
     readings = solve([p.unit for p in placed], cross, limits)
     fields = [f for p, reading in zip(placed, readings) for f in _fields(p, reading, limits)]
-    unmapped, seen = [], {}
+    unmapped: list[UnmappedCell] = []
+    seen: dict[str, SeenTable] = {}
     for t in tables:
         matched = {id(m.row): m.spec.id for m in t.matches}
         if t.spec.layout != "single_row" or len(t.matches) >= 2:
@@ -215,15 +216,16 @@ def _units(table: _TableRead) -> list[_Placed]:
     spec = table.spec
     if spec.layout == "single_row" and len(table.matches) < 2:
         # 表四 in one run: every group's cells in printed order
-        places = [(row, c.id) for row in spec.rows for c in spec.columns]
+        every: list[tuple[RowSpec, str | None]] = [(row, c.id) for row in spec.rows for c in spec.columns]
         run = " ".join(r.values[0].text for r in table.rows)
-        return [_Placed(_unit(spec, run, places), spec, list(places), None, None)] if table.rows else []
+        return [_Placed(_unit(spec, run, every), spec, [*every], None, None)] if table.rows else []
     out = []
     for match in table.matches:
         row = match.spec
         columns: list[str | None] = [None] if spec.layout == "indicator" else list(spec.column_ids(row))
-        places: list[tuple[RowSpec, str | None] | None] = [(row, c) for c in columns]
-        unit = _unit(spec, match.row.values[0].text, places)
+        cells: list[tuple[RowSpec, str | None]] = [(row, c) for c in columns]
+        unit = _unit(spec, match.row.values[0].text, cells)
+        places: list[tuple[RowSpec, str | None] | None] = [*cells]
         if table.two_columns:
             places.append(None)
             unit.field_ids.append(None)
@@ -269,10 +271,10 @@ def _fields(placed: _Placed, reading: Reading, limits: FlattenedLimits) -> list[
             continue
         row, column = place
         row_label = placed.label if placed.label and len(placed.label) <= _MAX_LABEL else row.label
-        if reading.chosen is not None:
-            cell = Cell(row=0, col=k, text=reading.chosen.parts[k], source="txt")
+        if (chosen := reading.chosen) is not None:
+            cell = Cell(row=0, col=k, text=chosen.parts[k], source="txt")
             field = make_field(spec, row, column, cell, label_confidence, list(reasons), row_label,
-                               notes + [_read_note(unit, reading)] + _other_columns(unit, reading))
+                               notes + [_read_note(unit, chosen, reading.how)] + _other_columns(unit, chosen))
             field.raw = unit.run
             if reading.problem:
                 field.reasons.append(f"digits run together: {reading.problem}")
@@ -282,14 +284,14 @@ def _fields(placed: _Placed, reading: Reading, limits: FlattenedLimits) -> list[
     return out
 
 
-def _read_note(unit: Unit, reading: Reading) -> str:
+def _read_note(unit: Unit, chosen: Split, how: str) -> str:
     why = {"digits": "the digits allow", "row": "the row's own sum allows", "rules": "the form's rules allow"}
-    return f'digits run together: read as {reading.chosen.shown()} from "{unit.run}", the only split {why[reading.how]}'
+    return f'digits run together: read as {chosen.shown()} from "{unit.run}", the only split {why[how]}'
 
 
-def _other_columns(unit: Unit, reading: Reading) -> list[str]:
+def _other_columns(unit: Unit, chosen: Split) -> list[str]:
     """A printed column that is no canonical field (the running total) is kept as a note."""
-    return [f"a column that is no canonical field reads {reading.chosen.parts[k]}"
+    return [f"a column that is no canonical field reads {chosen.parts[k]}"
             for k, fid in enumerate(unit.field_ids) if fid is None]
 
 

@@ -197,7 +197,12 @@ def _score_inferred(matches: list[RowMatch], specs: list[RowSpec]) -> None:
         hi = index[id(matches[after].spec)] if after is not None else len(specs)
         observed = (after if after is not None else len(matches)) - (before + 1 if before is not None else 0)
         required = [s for s in specs[lo:hi] if not s.optional]
-        placed = [mt.spec for mt in matches[(before + 1 if before is not None else 0):(after if after is not None else len(matches))]]
+        placed = [
+            mt.spec
+            for mt in matches[
+                (before + 1 if before is not None else 0) : (after if after is not None else len(matches))
+            ]
+        ]
         forced = observed == len(required) and all(p in required for p in placed)
         what = "label lost" if match.how == "position" else "only its group label survives"
         if forced:
@@ -276,9 +281,9 @@ def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell | None], st
 def _unpicked(fields: list[FieldValue]) -> list[FieldValue]:
     """Fields of a row with more values than columns, or under a header of several years:
     raw kept, no value taken from a guessed column."""
-    for field in fields:
-        field.value = None
-        field.confidence = 0.0
+    for unpicked in fields:
+        unpicked.value = None
+        unpicked.confidence = 0.0
     return fields
 
 
@@ -318,7 +323,9 @@ def _unmapped(spec: TableSpec, row: LogicalRow) -> list[UnmappedCell]:
 
 
 def _unmapped_cell(spec: TableSpec, row: LogicalRow, cell: Cell) -> UnmappedCell:
-    return UnmappedCell(table=spec.id, row_label=row.leaf, col_label=None, raw=cell.text, page=cell.page, bbox=cell.bbox)
+    return UnmappedCell(
+        table=spec.id, row_label=row.leaf, col_label=None, raw=cell.text, page=cell.page, bbox=cell.bbox
+    )
 
 
 def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:

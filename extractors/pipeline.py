@@ -11,7 +11,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gongkai import __version__
-from gongkai.models import Document, ExtractionResult, FieldValue, LearnedLabel, Report, SourceInfo, StageError, Template
+from gongkai.models import (
+    Document,
+    ExtractionResult,
+    FieldValue,
+    LearnedLabel,
+    Report,
+    SourceInfo,
+    StageError,
+    Template,
+)
 
 from .agency import agency_key
 from .checks import run_checks, suggest_blanks
@@ -25,8 +34,8 @@ from .narrative import find_statements, narrative_checks, narrative_text
 from .readers import read_document
 from .readers.base import ReaderError
 from .routing import route_fields
-from .scan.crops import page_pngs, review_crops
 from .rows import comparison_years, logical_rows
+from .scan.crops import page_pngs, review_crops
 from .segment import Segment, split_reports
 
 log = logging.getLogger(__name__)
@@ -64,11 +73,12 @@ def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -
         for report in reports:
             report.crops = review_crops(report.fields, document._page_images)
             report.page_images = page_pngs(report.fields, document._page_images)
-    lost = {"page_errors": page_errors_of(document), "page_notes": page_notes_of(document)}
+    page_errors, page_notes = page_errors_of(document), page_notes_of(document)
     if not reports:
         failed = _failed(document.source, "segment", "empty", "no text or tables could be read from the document")
-        return failed.model_copy(update=lost)
-    return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION, **lost)
+        return failed.model_copy(update={"page_errors": page_errors, "page_notes": page_notes})
+    return ExtractionResult(source=document.source, reports=reports, pipeline_version=PIPELINE_VERSION,
+                            page_errors=page_errors, page_notes=page_notes)
 
 
 def extract_report(
@@ -86,7 +96,9 @@ def extract_report(
     )
     rows = logical_rows(segment.blocks, template.tables) if template else []
     mapping = map_template(template, rows, learned) if template else None
-    flat = None if mapping and any(f.value is not None for f in mapping.fields) else read_flattened(segment, year, learned)
+    flat = (
+        None if mapping and any(f.value is not None for f in mapping.fields) else read_flattened(segment, year, learned)
+    )
     if flat is not None:  # a table flattened into text: tabular even where no run could be split
         template, mapping = flat.template, flat.mapping
         report.template = template.id

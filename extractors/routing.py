@@ -13,7 +13,6 @@ from collections import defaultdict
 from gongkai.config import load_thresholds
 from gongkai.models import CheckResult, FieldValue
 
-
 NARRATIVE_PREFIX = "narrative."
 
 

@@ -37,16 +37,6 @@ class LogicalRow:
     def leaf(self) -> str | None:
         return self.labels[-1].text if self.labels else None
 
-    def label_candidates(self) -> list[str]:
-        """The leaf alone, and joined with the label before it (a label split over two cells)."""
-        texts = [c.text for c in self.labels]
-        if not texts:
-            return []
-        candidates = [texts[-1]]
-        if len(texts) >= 2:
-            candidates.append(texts[-2] + texts[-1])
-        return candidates
-
     def has_value(self) -> bool:
         return any(not is_blank(c.text) for c in self.values)
 

@@ -46,7 +46,11 @@ def split_reports(blocks: list[Block]) -> list[Segment]:
                 if not text:
                     continue
                 block = TextBlock(text=text, page=block.page, bbox=block.bbox)
-            elif _is_title(text, title) and _is_substantive(segments[-1], title) and _has_report_title(segments[-1], title):
+            elif (
+                _is_title(text, title)
+                and _is_substantive(segments[-1], title)
+                and _has_report_title(segments[-1], title)
+            ):
                 segments.append(Segment())
         segments[-1].blocks.append(block)
     return _fold_title_only(segments, title)

@@ -54,7 +54,3 @@ def label_similarity(printed: str, canonical: str) -> float:
     elif len(b) >= 4 and b in a:
         score = max(score, 0.9)
     return score
-
-
-def contains_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)

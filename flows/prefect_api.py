@@ -52,7 +52,7 @@ class _PopenDyingWithParent(ModuleType):
     def __getattr__(self, name: str) -> Any:
         return getattr(subprocess, name)
 
-    Popen = partial(subprocess.Popen, preexec_fn=die_with_parent)  # type: ignore[assignment]
+    Popen = partial(subprocess.Popen, preexec_fn=die_with_parent)
 
 
 _ephemeral: Any = None  # this process's ephemeral server, started once and reused (Prefect does the same)
@@ -97,11 +97,11 @@ def _ephemeral_server() -> Any:
     server = prefect_server_module.SubprocessASGIServer()
     with _PATCH_LOCK:  # Prefect's own Popen call, given our preexec_fn for this one start
         if threading.current_thread() is threading.main_thread():
-            prefect_server_module.subprocess = _PopenDyingWithParent()  # type: ignore[attr-defined]
+            prefect_server_module.subprocess = _PopenDyingWithParent()
         try:
             server.start(timeout=SERVER_START_TIMEOUT_S)
         finally:
-            prefect_server_module.subprocess = subprocess  # type: ignore[attr-defined]
+            prefect_server_module.subprocess = subprocess
     _ephemeral = server
     return server
 

@@ -27,7 +27,6 @@ from gongkai.extractors.detect import sha256_of
 from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
 from gongkai.flows.prefect_api import owned_ephemeral_api
 from gongkai.models import ExtractionResult, LearnedLabel
-from gongkai.store.analytics import load_analytics
 from gongkai.review.rules import recheck_document
 from gongkai.store.errors import StoreBusy
 from gongkai.store.operational import OperationalStore
@@ -38,7 +37,11 @@ CACHE_EXPIRATION = dt.timedelta(days=30)
 
 
 CODE_PACKAGES = ("gongkai.extractors", "gongkai.models", "gongkai.config")  # what makes an extraction
-NOT_EXTRACTION_CONFIG = {"sites.yaml", "plots.yaml", "anomalies.yaml"}  # the crawl's sites, the charts, the anomaly thresholds: no extraction changes
+NOT_EXTRACTION_CONFIG = {
+    "sites.yaml",
+    "plots.yaml",
+    "anomalies.yaml",
+}  # the crawl's sites, the charts, the anomaly thresholds: no extraction changes
 
 
 def file_cache_key(_context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -59,7 +62,9 @@ def code_fingerprint() -> str:
     every change, and a result cached by older code (on disk for 30 days) must not be reused."""
     digest = hashlib.sha256()
     for package in CODE_PACKAGES:
-        folder = Path(importlib.import_module(package).__file__).parent
+        source = importlib.import_module(package).__file__
+        assert source is not None, f"{package}: a package with an __init__.py has a __file__"
+        folder = Path(source).parent
         for path in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()
                            and p.name not in NOT_EXTRACTION_CONFIG):
             digest.update(path.relative_to(folder).as_posix().encode())
@@ -227,7 +232,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def task_runner(kind: str = "threads", dask_address: str | None = None, workers: int = 2) -> TaskRunner:
+def task_runner(kind: str = "threads", dask_address: str | None = None, workers: int = 2) -> TaskRunner[Any]:
     """Threads by default; Dask for a LocalCluster or an existing cluster's address."""
     if kind == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)

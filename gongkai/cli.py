@@ -5,7 +5,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from tqdm import tqdm
@@ -43,7 +43,9 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             # not is_file(): a FIFO or device named .txt gets its own error result instead of vanishing
-            found += sorted(p for p in path.rglob("*") if p.exists() and not p.is_dir() and p.suffix.lower() in INPUT_SUFFIXES)
+            found += sorted(
+                p for p in path.rglob("*") if p.exists() and not p.is_dir() and p.suffix.lower() in INPUT_SUFFIXES
+            )
         elif path.exists():
             found.append(path)
         else:
@@ -67,7 +69,9 @@ def output_names(inputs: list[Path], files: list[Path]) -> dict[Path, Path]:
 @app.command()
 def extract(
     inputs: Annotated[list[Path], typer.Argument(help="files or folders")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="folder for <input path>.json (see docs/output-contract.md)")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="folder for <input path>.json (see docs/output-contract.md)")
+    ],
     progress: bool = True,
 ) -> None:
     """Write the report-extraction/1 JSON of each input (no store, no server)."""
@@ -107,13 +111,21 @@ def _prefect_env(verbose: bool) -> None:
 
 @app.command()
 def run(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="files or folders; default: the bundled samples")] = None,
-    store: Annotated[Optional[str], typer.Option(help="operational store URL (sqlite:///… or postgresql+psycopg://…)")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; default: the bundled samples")] = None,
+    store: Annotated[
+        str | None, typer.Option(help="operational store URL (sqlite:///… or postgresql+psycopg://…)")
+    ] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
     runner: Annotated[str, typer.Option(help="task runner: threads or dask")] = "threads",
-    dask_address: Annotated[Optional[str], typer.Option(help="address of an existing Dask cluster")] = None,
-    reprocess: Annotated[bool, typer.Option("--reprocess", help="extract stored documents again with the current "
-                                            "pipeline; people's confirmed and corrected values are kept")] = False,
+    dask_address: Annotated[str | None, typer.Option(help="address of an existing Dask cluster")] = None,
+    reprocess: Annotated[
+        bool,
+        typer.Option(
+            "--reprocess",
+            help="extract stored documents again with the current "
+            "pipeline; people's confirmed and corrected values are kept",
+        ),
+    ] = False,
     progress: bool = True,
     verbose: Annotated[bool, typer.Option("--verbose", help="Prefect's INFO lines on the terminal too")] = False,
 ) -> None:
@@ -136,7 +148,7 @@ def run(
 @app.command()
 def show(
     target: Annotated[str, typer.Argument(help="a file to extract, or a stored document's sha256")],
-    store: Annotated[Optional[str], typer.Option(help="operational store URL, for a sha256")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL, for a sha256")] = None,
 ) -> None:
     """Print each report's tables as the template lays them out (a partial document's page errors first)."""
     from gongkai.render import render_report, render_status
@@ -164,8 +176,10 @@ def show(
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the exported tables")],
     format: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
-    complete_only: Annotated[bool, typer.Option("--complete-only", help="leave out reports with open review items")] = False,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
+    complete_only: Annotated[
+        bool, typer.Option("--complete-only", help="leave out reports with open review items")
+    ] = False,
 ) -> None:
     """Export the analytics tables as Parquet or CSV files."""
     from gongkai.store.analytics import export_analytics
@@ -181,8 +195,8 @@ def export(
 def plot(
     agency: Annotated[str, typer.Argument(help="agency_key, or a name the agency's reports print")],
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the PNGs and index.html")],
-    fields: Annotated[Optional[str], typer.Option(help="comma-separated field ids: one chart of them")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    fields: Annotated[str | None, typer.Option(help="comma-separated field ids: one chart of them")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
 ) -> None:
     """Draw an agency's main series over the years (requests, outcomes, appeals, 主动公开)."""
     from gongkai.plot import write_plots
@@ -204,12 +218,14 @@ review_app = typer.Typer(help="The reviewers' web app and its queue.", no_args_i
 users_app = typer.Typer(help="Reviewer and admin accounts.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
 app.add_typer(users_app, name="users")
-agencies_app = typer.Typer(help="Agencies: one key per agency, every spelling seen; join two keys.", no_args_is_help=True)
+agencies_app = typer.Typer(
+    help="Agencies: one key per agency, every spelling seen; join two keys.", no_args_is_help=True
+)
 app.add_typer(agencies_app, name="agencies")
 
 
 @contextmanager
-def review_service(store: str | None, analytics: Path | None = None) -> Iterator["ReviewService"]:
+def review_service(store: str | None, analytics: Path | None = None) -> Iterator[ReviewService]:
     """The review service over the store (and the analytics file, kept in step with saves);
     a refused action prints its message and exits 1."""
     from gongkai.review.errors import ReviewError
@@ -229,8 +245,8 @@ def review_service(store: str | None, analytics: Path | None = None) -> Iterator
 
 @review_app.command("serve")
 def review_serve(
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file, kept in step with saves")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file, kept in step with saves")] = None,
     host: Annotated[str, typer.Option(help="address to bind; 127.0.0.1 keeps the app on this machine")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
     secure_cookies: Annotated[bool, typer.Option(help="mark the session cookie Secure (behind HTTPS)")] = False,
@@ -248,7 +264,7 @@ def review_serve(
 
 @review_app.command("list")
 def review_list(
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
     limit: Annotated[int, typer.Option(help="at most this many items")] = 100,
 ) -> None:
     """Open review items, one a line: id, state, report, field, value, raw, reasons."""
@@ -260,7 +276,8 @@ def review_list(
     for it in items:
         value = "" if it.value is None else f"{it.value:g}" if isinstance(it.value, float) else str(it.value)
         where = f"{it.agency or '?'} {it.year or '?'}"
-        typer.echo(f"{it.id}\t{it.state}\t{where}\t{it.field_id or '(unmapped row)'}\t{value}\t{it.raw!r}\t{'; '.join(it.reasons)}")
+        field = it.field_id or "(unmapped row)"
+        typer.echo(f"{it.id}\t{it.state}\t{where}\t{field}\t{value}\t{it.raw!r}\t{'; '.join(it.reasons)}")
     typer.echo(f"{len(items)} item(s)", err=True)
 
 
@@ -268,8 +285,10 @@ def review_list(
 def users_add(
     name: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[str, typer.Option(help="reviewer or admin")] = "reviewer",
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin (scripts)")] = False,
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin (scripts)")
+    ] = False,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
 ) -> None:
     """Add a user; the password is prompted twice (or read from stdin)."""
     import sys
@@ -290,7 +309,7 @@ def users_add(
 @users_app.command("token")
 def users_token(
     name: Annotated[str, typer.Argument(help="login name")],
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
 ) -> None:
     """Print a new API token for NAME (shown once; use it as `Authorization: Bearer <token>`)."""
     with review_service(store) as service:
@@ -299,7 +318,7 @@ def users_token(
 
 @agencies_app.command("list")
 def agencies_list(
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
 ) -> None:
     """Stored agencies, one a line: key, name, region, reports, years, spellings (merged: -> key)."""
     with review_service(store) as service:
@@ -307,7 +326,9 @@ def agencies_list(
     for ag in found:
         merged = f"\t-> {ag.merged_into}" if ag.merged_into else ""
         years = ",".join(map(str, ag.years))
-        typer.echo(f"{ag.key}\t{ag.name}\t{ag.region or '-'}\t{ag.reports}\t{years or '-'}\t{'; '.join(ag.spellings)}{merged}")
+        typer.echo(
+            f"{ag.key}\t{ag.name}\t{ag.region or '-'}\t{ag.reports}\t{years or '-'}\t{'; '.join(ag.spellings)}{merged}"
+        )
     typer.echo(f"{len(found)} agenc{'y' if len(found) == 1 else 'ies'}", err=True)
 
 
@@ -315,8 +336,8 @@ def agencies_list(
 def agencies_merge(
     key: Annotated[str, typer.Argument(help="the key to keep")],
     other: Annotated[str, typer.Argument(help="the key whose reports take KEY")],
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file, rebuilt after the merge")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file, rebuilt after the merge")] = None,
 ) -> None:
     """Join OTHER into KEY (audited; later reports spelled like OTHER get KEY; the cross-year
     rules of the joined years run)."""
@@ -338,11 +359,13 @@ def _crawl_config(config: Path | None) -> Path | None:
 
 @app.command()
 def crawl(
-    once: Annotated[bool, typer.Option("--once", help="one crawl now (no server needed); see `serve` for the schedule")] = False,
-    config: Annotated[Optional[Path], typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
-    site: Annotated[Optional[str], typer.Option(help="crawl only the site of this name")] = None,
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="one crawl now (no server needed); see `serve` for the schedule")
+    ] = False,
+    config: Annotated[Path | None, typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
+    site: Annotated[str | None, typer.Option(help="crawl only the site of this name")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="show Prefect's INFO log lines")] = False,
     progress: bool = True,
 ) -> None:
@@ -371,10 +394,10 @@ def crawl(
 
 @app.command()
 def serve(
-    config: Annotated[Optional[Path], typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
-    store: Annotated[Optional[str], typer.Option(help="operational store URL")] = None,
-    analytics: Annotated[Optional[Path], typer.Option(help="DuckDB analytics file")] = None,
-    interval: Annotated[Optional[int], typer.Option(help="seconds between runs instead of the config's cron")] = None,
+    config: Annotated[Path | None, typer.Option(help="sites file; default: the bundled config/sites.yaml")] = None,
+    store: Annotated[str | None, typer.Option(help="operational store URL")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="DuckDB analytics file")] = None,
+    interval: Annotated[int | None, typer.Option(help="seconds between runs instead of the config's cron")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="show Prefect's INFO log lines")] = False,
 ) -> None:
     """Serve the crawl as a Prefect deployment on the config's cron until interrupted.

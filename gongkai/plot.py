@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -24,7 +25,11 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from gongkai.config import load_plot_charts  # noqa: E402
 from gongkai.store.analytics_views import PanelPoint  # noqa: E402
 
-STYLE = {"font.family": "DejaVu Sans", "svg.hashsalt": "gongkai", "path.simplify": False}  # ties: the bundled file comes first
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "svg.hashsalt": "gongkai",
+    "path.simplify": False,
+}  # ties: the bundled file comes first
 # The font file inside matplotlib's wheel, by path: a "DejaVu Sans" the machine has installed
 # (another version) is never picked instead.
 FONT_FILE = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -59,6 +64,7 @@ def charts_for(points: Sequence[PanelPoint], field_ids: Sequence[str] = ()) -> l
     by_year: dict[int, dict[str, PanelPoint]] = {}
     for p in points:
         by_year.setdefault(p.year, {})[p.field_id] = p
+    specs: list[dict[str, Any]]
     if field_ids:
         specs = [{"id": "fields", "title": "Selected fields",
                   "series": [{"label": f, "fields": [[f]]} for f in field_ids]}]
@@ -76,10 +82,11 @@ def _values(by_year: dict[int, dict[str, PanelPoint]], alternatives: list[list[s
     for year in sorted(by_year):
         stored = by_year[year]
         for terms in alternatives:
-            points = [stored.get(t) for t in terms]
-            if all(p is not None and p.value is not None for p in points):
+            points = [p for t in terms if (p := stored.get(t)) is not None]
+            values = [p.value for p in points if p.value is not None]
+            if len(values) == len(terms):  # every term stored, with a value
                 status = max((p.status for p in points), key=lambda s: RANK.get(s, 2))
-                out.append(SeriesValue(year, sum(p.value for p in points), status, tuple(terms)))
+                out.append(SeriesValue(year, sum(values), status, tuple(terms)))
                 break
     return out
 

@@ -8,7 +8,9 @@ from gongkai.extractors.completeness import is_missing
 from gongkai.models import ExtractionResult, FieldValue, Report, TableSpec
 
 MARKS = {"accepted": "", "needs_review": "?", "corrected": "✎"}
-LEGEND = "? needs review   · a blank cell   ? alone: not found in the document (or its row not recognised)   ✎ corrected"
+LEGEND = (
+    "? needs review   · a blank cell   ? alone: not found in the document (or its row not recognised)   ✎ corrected"
+)
 
 
 def render_status(result: ExtractionResult) -> str | None:

@@ -15,6 +15,7 @@ Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 BBox = tuple[float, float, float, float]
 """(x0, y0, x1, y1) in the page's own space: PDF points or image pixels, origin top-left."""
 
+RegionType = Literal["title", "text", "table", "figure", "other"]
 CellSource = Literal["html", "docx", "doc", "pdf_text", "txt", "ocr"]
 
 
@@ -31,7 +32,8 @@ class Cell(BaseModel):
     confidence: Confidence = 1.0
     source: CellSource = "txt"
     flags: list[str] = Field(
-        default_factory=list, description="why the reader doubts this cell (e.g. an OCR misread); sends its field to review"
+        default_factory=list,
+        description="why the reader doubts this cell (e.g. an OCR misread); sends its field to review",
     )
 
 
@@ -77,7 +79,7 @@ class SourceInfo(BaseModel):
 class PageRegion(BaseModel):
     """A layout region of a page image: what kind of content lies where, and who said so."""
 
-    type: Literal["title", "text", "table", "figure", "other"]
+    type: RegionType
     bbox: BBox
     score: Confidence
     source: Literal["cdla", "rules"] = Field(description="cdla: the layout model; rules: a ruled grid (exact)")
@@ -126,7 +128,7 @@ class Document(BaseModel):
         description="what the page says about itself: HTML <meta name=…> content, a crawl's `key: value` "
         "header lines (e.g. ContentSource, 发布机构); the names kept are config/patterns.yaml page_metadata",
     )
-    _page_images: dict[int, "np.ndarray"] = PrivateAttr(default_factory=dict)
+    _page_images: dict[int, np.ndarray] = PrivateAttr(default_factory=dict)
     """Normalised images of OCR'd pages (the space their bboxes are in), kept for review crops."""
 
     def tables(self) -> list[Table]:

@@ -32,6 +32,9 @@ class User(BaseModel):
     active: bool = True
 
 
+WAITING_STATES: tuple[ItemState, ...] = ("open", "claimed")  # what the queue shows unless asked
+
+
 class QueueFilter(BaseModel):
     """Filters of the queue page and GET /api/queue; every one optional, they AND."""
 
@@ -41,7 +44,7 @@ class QueueFilter(BaseModel):
     reason: str | None = Field(default=None, description="substring of one of the item's reasons")
     source_kind: SourceKind | None = None
     report_id: int | None = None
-    states: list[ItemState] = Field(default_factory=lambda: ["open", "claimed"])
+    states: list[ItemState] = Field(default_factory=lambda: list(WAITING_STATES))
 
 
 class QueueItem(BaseModel):
@@ -101,7 +104,9 @@ class ActionOutcome(BaseModel):
     """What a save did: the item, and what re-running the report's rules changed."""
 
     item: ItemDetail
-    confirmed_by_rule: list[str] = Field(default_factory=list, description="field ids accepted because a rule now holds")
+    confirmed_by_rule: list[str] = Field(
+        default_factory=list, description="field ids accepted because a rule now holds"
+    )
     report_complete: bool = Field(description="nothing in the report needs review any more")
 
 

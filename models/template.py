@@ -119,7 +119,7 @@ class Template(BaseModel):
     rules: list[RuleSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "Template":
+    def _unique_ids(self) -> Template:
         ids = self.field_ids()
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
@@ -142,7 +142,9 @@ class FlattenedLimits(BaseModel):
     amount_max_decimals: int = Field(default=4, ge=0, description="decimals an amount in 万元 may print (4: 1 元)")
     min_rows: int = Field(default=3, ge=1, description="template rows found by label before text counts as a table")
     shown_candidates: int = Field(default=5, ge=1, description="candidate splits named in a review reason")
-    max_region_rows: int = Field(default=200, ge=1, description="printed runs in one table's text beyond which it is no table")
+    max_region_rows: int = Field(
+        default=200, ge=1, description="printed runs in one table's text beyond which it is no table"
+    )
     max_title_occurrences: int = Field(default=10, ge=1, description="last occurrences of a table title tried")
 
 

@@ -45,9 +45,11 @@ class AnalyticsSync:
             if self._retry is not None and self._retry.is_alive():
                 self._dirty = True  # the pending retry rebuilds (again) after this save
                 return False
-            if self._try_once(report_id):
+            if self._try_once(self.path, report_id):
                 return True
-            self._retry = threading.Thread(target=self._retry_loop, name="analytics-retry", daemon=True)
+            self._retry = threading.Thread(
+                target=self._retry_loop, args=(self.path,), name="analytics-retry", daemon=True
+            )
             self._retry.start()
             return False
 
@@ -59,7 +61,7 @@ class AnalyticsSync:
             return not thread.is_alive() and self.last_error is None
         return self.last_error is None
 
-    def _try_once(self, report_id: int | None = None) -> bool:
+    def _try_once(self, path: Path, report_id: int | None = None) -> bool:
         try:
             if report_id is not None:
                 try:
@@ -78,12 +80,12 @@ class AnalyticsSync:
         self.last_error = None
         return True
 
-    def _retry_loop(self) -> None:
+    def _retry_loop(self, path: Path) -> None:
         for delay in self.delays:
             time.sleep(delay)
             with self._lock:
                 self._dirty = False
-            if self._try_once():
+            if self._try_once(path):
                 with self._lock:
                     if not self._dirty:
                         return

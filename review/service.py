@@ -11,24 +11,38 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gongkai.config import load_template
-from gongkai.models.review import (
-    ActionOutcome, AuditEntry, ItemDetail, LabelVariant, QueueFilter, QueueGroup, QueueItem, ReportView, Role,
-    RowChoice, User,
-)
 from gongkai.models.agency import Agency
 from gongkai.models.report import Value
+from gongkai.models.review import (
+    ActionOutcome,
+    AuditEntry,
+    ItemDetail,
+    LabelVariant,
+    QueueFilter,
+    QueueGroup,
+    QueueItem,
+    ReportView,
+    Role,
+    RowChoice,
+    User,
+)
 from gongkai.store.agencies import AgencyNotFound, AgencyStore
 from gongkai.store.analytics_views import PanelPoint, readable_agency_panel
 from gongkai.store.audit import read_audit, utc_now
 from gongkai.store.operational import OperationalStore
 from gongkai.store.review import ReviewReader
-from gongkai.store.review_actions import KEEP, ItemBusy, ItemGone, ReviewWriter, StaleVersion
+from gongkai.store.review_actions import KEEP, ItemBusy, ItemGone, Keep, Number, ReviewWriter, StaleVersion
 from gongkai.store.users import StoredUser, UserExists, UserStore
 
 from . import passwords
 from .analytics_sync import AnalyticsSync
 from .errors import (
-    AuthenticationFailed, InvalidValue, ItemNotFound, ItemUnavailable, PermissionDenied, VersionConflict,
+    AuthenticationFailed,
+    InvalidValue,
+    ItemNotFound,
+    ItemUnavailable,
+    PermissionDenied,
+    VersionConflict,
 )
 from .rules import plan_recheck
 from .values import parse_reviewer_value, value_type_of
@@ -224,7 +238,9 @@ class ReviewService:
         self.analytics.refresh(saved.report_id)
         return ActionOutcome(item=self.item(actor, item_id), report_complete=saved.report_complete)
 
-    def _save(self, actor: User, item_id: int, value: object, version: int | None, note: str | None) -> ActionOutcome:
+    def _save(
+        self, actor: User, item_id: int, value: Number | Keep, version: int | None, note: str | None
+    ) -> ActionOutcome:
         with _store_errors():
             saved = self.writer.save_field(item_id, actor.name, value, version, note, plan_recheck)
         self.analytics.refresh(saved.report_id)

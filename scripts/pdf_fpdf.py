@@ -36,7 +36,7 @@ def render_fpdf(rep, path: Path) -> None:
     from fpdf import FPDF
 
     pdf = FPDF(unit="mm", format="A4")
-    pdf.set_creation_date(datetime.datetime(rep.year + 1, 1, 15, 9, 0, 0, tzinfo=datetime.timezone.utc))
+    pdf.set_creation_date(datetime.datetime(rep.year + 1, 1, 15, 9, 0, 0, tzinfo=datetime.UTC))
     pdf.set_title(f"{rep.agency}{rep.year}年政府信息公开工作年度报告")
     pdf.set_creator("gongkai scripts/pdf_fpdf.py")
     pdf.set_producer(f"fpdf2 {fpdf.__version__}")
@@ -66,7 +66,9 @@ def render_fpdf(rep, path: Path) -> None:
             room(lead)
             pdf.set_font(FONT, size=size)  # a new page's number was set in 9 pt
             width = pdf.get_string_width(line)
-            x = {"C": PAGE_W / 2 - width / 2, "R": PAGE_W - MARGIN_X - width}.get(align, MARGIN_X + (indent if i == 0 else 0))
+            x = {"C": PAGE_W / 2 - width / 2, "R": PAGE_W - MARGIN_X - width}.get(
+                align, MARGIN_X + (indent if i == 0 else 0)
+            )
             pdf.text(x, state["y"] + lead * 0.75, line)
             state["y"] += lead
 

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import html as htmlmod
 import io
 import json
-import os
 import random
 import re
 import sys
@@ -109,7 +107,13 @@ ROWS_2019 = [r[0] for r in REQ_ROWS if not r[0].startswith("other.")]
 OUTCOME_ROWS = [r for r in ROWS_2019 + ROWS_2021 if r not in ("new", "carried_over", "total", "carried_forward")]
 
 APPEAL_GROUPS = [("review", "行政复议"), ("suit_direct", "未经复议直接起诉"), ("suit_after_review", "复议后起诉")]
-APPEAL_OUTS = [("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果"), ("pending", "尚未审结"), ("total", "总计")]
+APPEAL_OUTS = [
+    ("upheld", "结果维持"),
+    ("corrected", "结果纠正"),
+    ("other", "其他结果"),
+    ("pending", "尚未审结"),
+    ("total", "总计"),
+]
 APPEAL_HALVES = {"upheld": ("结果", "维持"), "corrected": ("结果", "纠正"), "other": ("其他", "结果"),
                  "pending": ("尚未", "审结"), "total": ("总计", "")}
 
@@ -180,7 +184,10 @@ def check_rules(template: str, fields: dict) -> list[tuple[str, bool, str]]:
         outcomes = [r for r in rows if r in OUTCOME_ROWS]
         for c in COL_IDS:
             if all(f"requests.{r}.{c}" in fields for r in ("new", "carried_over", "total", "carried_forward")):
-                a, b = v(f"requests.new.{c}") + v(f"requests.carried_over.{c}"), v(f"requests.total.{c}") + v(f"requests.carried_forward.{c}")
+                a, b = (
+                    v(f"requests.new.{c}") + v(f"requests.carried_over.{c}"),
+                    v(f"requests.total.{c}") + v(f"requests.carried_forward.{c}"),
+                )
                 out.append((f"requests.balance.{c}", a == b, f"{a} vs {b}"))
             if f"requests.total.{c}" in fields:
                 s = sum(v(f"requests.{r}.{c}") for r in outcomes)
@@ -195,10 +202,22 @@ def check_rules(template: str, fields: dict) -> list[tuple[str, bool, str]]:
     elif template == "legacy-stat":
         L = "legacy."
         rules = [
-            ("requests.received", ["requests.in_person", "requests.fax", "requests.online", "requests.letter", "requests.other_channel"]),
+            (
+                "requests.received",
+                ["requests.in_person", "requests.fax", "requests.online", "requests.letter", "requests.other_channel"],
+            ),
             ("requests.closed", ["requests.closed_on_time", "requests.closed_extended"]),
-            ("requests.denied", ["requests.denied_state_secret", "requests.denied_commercial_secret", "requests.denied_privacy",
-                                 "requests.denied_security", "requests.denied_not_gov_info", "requests.denied_other"]),
+            (
+                "requests.denied",
+                [
+                    "requests.denied_state_secret",
+                    "requests.denied_commercial_secret",
+                    "requests.denied_privacy",
+                    "requests.denied_security",
+                    "requests.denied_not_gov_info",
+                    "requests.denied_other",
+                ],
+            ),
             ("review.total", ["review.upheld", "review.corrected", "review.other"]),
             ("suit.total", ["suit.upheld", "suit.corrected", "suit.other"]),
             ("org.staff", ["org.staff_full_time", "org.staff_part_time"]),
@@ -239,7 +258,7 @@ class Grid:
         self.cells.append(Cell(r, c, text, rs, cs, kind, fid))
         self.nrows = max(self.nrows, r + rs)
 
-    def split(self, at: int, split_text_cells: set | None = None, cut_vertical: bool = False) -> tuple["Grid", "Grid"]:
+    def split(self, at: int, split_text_cells: set | None = None, cut_vertical: bool = False) -> tuple[Grid, Grid]:
         """Cut the grid before row `at` (a page break).  A cell spanning the cut keeps its text
         in the first part and continues as an empty spanning cell in the second, unless it is
         listed in split_text_cells: then its text is cut in two (as a real page cut does)."""
@@ -326,7 +345,9 @@ def build_active(rep: Report) -> Grid:
     lt = rep.layout.label_text
     r = 0
     for title, heads, rows in secs:
-        printed_rows = [(rid, lab, cols) for rid, lab, cols in rows if any(f"active.{rid}.{c}" in rep.fields for c in cols)]
+        printed_rows = [
+            (rid, lab, cols) for rid, lab, cols in rows if any(f"active.{rid}.{c}" in rep.fields for c in cols)
+        ]
         if not printed_rows:
             continue
         g.add(r, 0, lt.get(f"active.section.{title}", title), cs=g.ncols, kind="head")
@@ -546,6 +567,7 @@ def _docx_fixed_zip(data: bytes) -> bytes:
 
 def render_docx(rep: Report, path: Path):
     import datetime
+
     import docx
     from docx.enum.section import WD_ORIENT  # noqa: F401
     from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -608,7 +630,9 @@ def render_docx(rep: Report, path: Path):
                 for extra in ps[1:]:
                     extra._element.getparent().remove(extra._element)
                 p = cell.paragraphs[0]
-                left = c.kind.startswith("label") and ((g.name == "requests" and c.c < 3) or (g.name == "legacy" and c.c == 0))
+                left = c.kind.startswith("label") and (
+                    (g.name == "requests" and c.c < 3) or (g.name == "legacy" and c.c == 0)
+                )
                 p.alignment = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
                 lines = c.text.split("\n")
                 for i, line in enumerate(lines):
@@ -682,7 +706,11 @@ def _BreakingGrid(grid: Grid, make_table, rep: Report, cont: bool = False, headi
             k = forced if (forced is not None and forced <= best and fits(forced) is not None) else best
             g1, g2 = cut(k, fits(k))
             rep.extra["pdf_break_row"] = grid.row_ids[k]
-            return ([heading] if heading else []) + [make_table(g1), PageBreak(), _BreakingGrid(g2, make_table, rep, cont=True)]
+            return ([heading] if heading else []) + [
+                make_table(g1),
+                PageBreak(),
+                _BreakingGrid(g2, make_table, rep, cont=True),
+            ]
 
     return BreakingGrid()
 
@@ -699,7 +727,9 @@ def render_pdf(rep: Report, path: Path):
 
     font = pdf_font(rep.layout.font)
     tight = rep.layout.tight_tables
-    st_title = ParagraphStyle("t", fontName=font, fontSize=18, leading=28, alignment=TA_CENTER, spaceAfter=10, wordWrap="CJK")
+    st_title = ParagraphStyle(
+        "t", fontName=font, fontSize=18, leading=28, alignment=TA_CENTER, spaceAfter=10, wordWrap="CJK"
+    )
     st_h = ParagraphStyle("h", fontName=font, fontSize=12.5, leading=15 if tight else 22, spaceBefore=0 if tight else 6,
                           spaceAfter=0 if tight else 2, wordWrap="CJK")
     st_p = ParagraphStyle("p", fontName=font, fontSize=10.5, leading=18, firstLineIndent=21, wordWrap="CJK")
@@ -722,7 +752,9 @@ def render_pdf(rep: Report, path: Path):
             if c.text and c.kind == "label-run":  # drawn unwrapped: a long label runs across the cell's rule
                 data[c.r][c.c] = c.text
             elif c.text:
-                left = c.kind.startswith("label") and ((g.name.startswith("requests") and c.c < 3) or (g.name == "legacy" and c.c == 0))
+                left = c.kind.startswith("label") and (
+                    (g.name.startswith("requests") and c.c < 3) or (g.name == "legacy" and c.c == 0)
+                )
                 data[c.r][c.c] = Paragraph(ptext(c.text), cell_l if left else cell_c)
             if c.rs > 1 or c.cs > 1:
                 style.append(("SPAN", (c.c, c.r), (c.c + c.cs - 1, c.r + c.rs - 1)))
@@ -838,7 +870,10 @@ def report_from_spec(path: Path) -> Report:
         b += [("pagebreak", None), ("center", "政府信息公开情况统计表"), ("center", f"（{rep.year}年度）"),
               ("p", f"填报单位（盖章）：{rep.agency}"), ("table", build_legacy(rep))]
         if name.startswith("004"):
-            b += [("p", "单位负责人：时新花　　审核人：杨艳军　　填报人：李晶"), ("p", "联系电话：8087936　　填报日期：2018.1.5")]
+            b += [
+                ("p", "单位负责人：时新花　　审核人：杨艳军　　填报人：李晶"),
+                ("p", "联系电话：8087936　　填报日期：2018.1.5"),
+            ]
         rep.blocks = b
     else:
         if name.startswith("003"):
@@ -858,42 +893,42 @@ def report_from_spec(path: Path) -> Report:
 
 # id, slug, province, city, printed agency, short name, year, format, size profile, appeals profile, perturbations
 UNSEEN_DEFS = [
-    ("u01", "liuxi_zrgh", "浙江省", "青岚市", "青岚市柳溪县自然资源和规划局", "柳溪县自然资源和规划局", 2019, "html", "small", "small",
-     ["signed", "procurement_yuan", "blank_zero_org_cols", "html_nbsp"]),
-    ("u02", "donglin_rsj", "江苏省", "澄湖市", "澄湖市东林区人力资源和社会保障局", "东林区人力资源和社会保障局", 2021, "html", "small", "zero",
-     ["spaced_labels", "split_label_cells", "fee_wan_unit", "fullwidth"]),
-    ("u03", "shihe_sthj", "山东省", "岱泉市", "岱泉市生态环境局石河分局", "石河分局", 2022, "html", "medium", "small",
-     ["missing_labels", "appeals_header_split_cells", "broken_cf_total", "html_p"]),
-    ("u04", "baisha_wjw", "河南省", "嵩阳市", "嵩阳市白沙县卫生健康委员会", "白沙县卫生健康委员会", 2023, "html", "small", "zero",
-     ["merge_parent_leaf", "dash", "misprint", "html_th"]),
-    ("u05", "eling_zfb", "湖北省", "鄂岭市", "鄂岭市人民政府办公室", "鄂岭市人民政府办公室", 2024, "html", "large", "large",
-     ["keep_other_services", "other_single_row", "thousands"]),
-    ("u06", "xikou_scjg", "湖南省", "湘岭市", "湘岭市溪口县市场监督管理局", "溪口县市场监督管理局", 2020, "html", "zero", "small",
-     ["misprint", "broken_appeals_total", "procurement_wan_unit", "signed"]),
-    ("u07", "qingyi_zjj", "四川省", "蜀川市", "蜀川市青衣县住房和城乡建设局", "青衣县住房和城乡建设局", 2019, "docx", "medium", "small",
-     ["signed", "procurement_yuan", "fullwidth"]),
-    ("u08", "beidi_cgj", "广东省", "岭南市", "岭南市北堤区城市管理和综合执法局", "北堤区城市管理和综合执法局", 2021, "docx", "small", "small",
-     ["keep_other_services", "blank", "appeals_header_wrapped"]),
-    ("u09", "rongxi_jyj", "福建省", "闽江市", "闽江市榕溪县教育局", "榕溪县教育局", 2022, "docx", "medium", "zero",
-     ["merge_parent_leaf", "fee_wan_unit", "broken_grand_total"]),
-    ("u10", "tonglin_nyncj", "安徽省", "皖山市", "皖山市桐林县农业农村局", "桐林县农业农村局", 2023, "docx", "small", "zero",
-     ["missing_labels", "spaced_labels", "dash"]),
-    ("u11", "meiling_slj", "江西省", "赣源市", "赣源市梅岭县水利局", "梅岭县水利局", 2024, "docx", "medium", "small",
-     ["other_single_row", "misprint", "split_label_cells"]),
-    ("u12", "changcheng_mzj", "河北省", "燕山市", "燕山市长城区民政局", "长城区民政局", 2020, "docx", "small", "zero",
-     ["blank_zero_org_cols", "split_label_cells", "signed"]),
-    ("u13", "fenhe_yjj", "山西省", "晋阳市", "晋阳市汾河县应急管理局", "汾河县应急管理局", 2019, "pdf", "small", "zero",
-     ["page_break", "signed", "procurement_yuan"]),
-    ("u14", "weibei_wlj", "陕西省", "秦川市", "秦川市渭北县文化和旅游局", "渭北县文化和旅游局", 2021, "pdf", "medium", "small",
-     ["page_break", "fee_wan_unit", "fullwidth"]),
-    ("u15", "bixi_lcj", "云南省", "彩云市", "彩云市碧溪县林业和草原局", "碧溪县林业和草原局", 2022, "pdf", "small", "small",
-     ["merge_parent_leaf", "page_break", "broken_total_natural"]),
-    ("u16", "qianling_gaj", "贵州省", "黔岭市", "黔岭市公安局", "市公安局", 2023, "pdf", "large", "large",
-     ["missing_labels", "split_label_cells", "thousands", "page_break_split_text"]),
-    ("u17", "lishui_tyjr", "广西壮族自治区", "桂江市", "桂江市漓水县退役军人事务局", "漓水县退役军人事务局", 2024, "pdf", "small", "zero",
-     ["other_single_row", "keep_other_services", "dash", "page_break"]),
-    ("u18", "qilian_sfj", "甘肃省", "陇原市", "陇原市祁连县司法局", "祁连县司法局", 2020, "pdf", "medium", "small",
-     ["spaced_labels", "appeals_header_split_cells", "blank", "page_break"]),
+    ("u01", "liuxi_zrgh", "浙江省", "青岚市", "青岚市柳溪县自然资源和规划局", "柳溪县自然资源和规划局",
+     2019, "html", "small", "small", ["signed", "procurement_yuan", "blank_zero_org_cols", "html_nbsp"]),
+    ("u02", "donglin_rsj", "江苏省", "澄湖市", "澄湖市东林区人力资源和社会保障局", "东林区人力资源和社会保障局",
+     2021, "html", "small", "zero", ["spaced_labels", "split_label_cells", "fee_wan_unit", "fullwidth"]),
+    ("u03", "shihe_sthj", "山东省", "岱泉市", "岱泉市生态环境局石河分局", "石河分局",
+     2022, "html", "medium", "small", ["missing_labels", "appeals_header_split_cells", "broken_cf_total", "html_p"]),
+    ("u04", "baisha_wjw", "河南省", "嵩阳市", "嵩阳市白沙县卫生健康委员会", "白沙县卫生健康委员会",
+     2023, "html", "small", "zero", ["merge_parent_leaf", "dash", "misprint", "html_th"]),
+    ("u05", "eling_zfb", "湖北省", "鄂岭市", "鄂岭市人民政府办公室", "鄂岭市人民政府办公室",
+     2024, "html", "large", "large", ["keep_other_services", "other_single_row", "thousands"]),
+    ("u06", "xikou_scjg", "湖南省", "湘岭市", "湘岭市溪口县市场监督管理局", "溪口县市场监督管理局",
+     2020, "html", "zero", "small", ["misprint", "broken_appeals_total", "procurement_wan_unit", "signed"]),
+    ("u07", "qingyi_zjj", "四川省", "蜀川市", "蜀川市青衣县住房和城乡建设局", "青衣县住房和城乡建设局",
+     2019, "docx", "medium", "small", ["signed", "procurement_yuan", "fullwidth"]),
+    ("u08", "beidi_cgj", "广东省", "岭南市", "岭南市北堤区城市管理和综合执法局", "北堤区城市管理和综合执法局",
+     2021, "docx", "small", "small", ["keep_other_services", "blank", "appeals_header_wrapped"]),
+    ("u09", "rongxi_jyj", "福建省", "闽江市", "闽江市榕溪县教育局", "榕溪县教育局",
+     2022, "docx", "medium", "zero", ["merge_parent_leaf", "fee_wan_unit", "broken_grand_total"]),
+    ("u10", "tonglin_nyncj", "安徽省", "皖山市", "皖山市桐林县农业农村局", "桐林县农业农村局",
+     2023, "docx", "small", "zero", ["missing_labels", "spaced_labels", "dash"]),
+    ("u11", "meiling_slj", "江西省", "赣源市", "赣源市梅岭县水利局", "梅岭县水利局",
+     2024, "docx", "medium", "small", ["other_single_row", "misprint", "split_label_cells"]),
+    ("u12", "changcheng_mzj", "河北省", "燕山市", "燕山市长城区民政局", "长城区民政局",
+     2020, "docx", "small", "zero", ["blank_zero_org_cols", "split_label_cells", "signed"]),
+    ("u13", "fenhe_yjj", "山西省", "晋阳市", "晋阳市汾河县应急管理局", "汾河县应急管理局",
+     2019, "pdf", "small", "zero", ["page_break", "signed", "procurement_yuan"]),
+    ("u14", "weibei_wlj", "陕西省", "秦川市", "秦川市渭北县文化和旅游局", "渭北县文化和旅游局",
+     2021, "pdf", "medium", "small", ["page_break", "fee_wan_unit", "fullwidth"]),
+    ("u15", "bixi_lcj", "云南省", "彩云市", "彩云市碧溪县林业和草原局", "碧溪县林业和草原局",
+     2022, "pdf", "small", "small", ["merge_parent_leaf", "page_break", "broken_total_natural"]),
+    ("u16", "qianling_gaj", "贵州省", "黔岭市", "黔岭市公安局", "市公安局",
+     2023, "pdf", "large", "large", ["missing_labels", "split_label_cells", "thousands", "page_break_split_text"]),
+    ("u17", "lishui_tyjr", "广西壮族自治区", "桂江市", "桂江市漓水县退役军人事务局", "漓水县退役军人事务局",
+     2024, "pdf", "small", "zero", ["other_single_row", "keep_other_services", "dash", "page_break"]),
+    ("u18", "qilian_sfj", "甘肃省", "陇原市", "陇原市祁连县司法局", "祁连县司法局",
+     2020, "pdf", "medium", "small", ["spaced_labels", "appeals_header_split_cells", "blank", "page_break"]),
 ]
 
 OUTCOME_WEIGHTS = {
@@ -952,7 +987,12 @@ def gen_appeals(rng: random.Random, profile: str) -> dict:
         if profile == "zero":
             vals = [0, 0, 0, 0]
         elif profile == "small":
-            vals = [rng.choice([0, 0, 1, 1, 2, 3]), rng.choice([0, 0, 0, 1]), rng.choice([0, 0, 1]), rng.choice([0, 0, 1, 2])]
+            vals = [
+                rng.choice([0, 0, 1, 1, 2, 3]),
+                rng.choice([0, 0, 0, 1]),
+                rng.choice([0, 0, 1]),
+                rng.choice([0, 0, 1, 2]),
+            ]
             if g == "suit_after_review":
                 vals = [rng.choice([0, 0, 1]), 0, 0, rng.choice([0, 0, 1])]
         else:
@@ -1024,7 +1064,9 @@ def apply_unseen(defn, rng: random.Random) -> Report:
     single_other = template == "gov-2019" or "other_single_row" in perts
     city_gov = "人民政府办公室" in agency
     fields = {}
-    fields.update(gen_active(rng, template, profile, "keep_other_services" in perts or template == "gov-2019", city_gov))
+    fields.update(
+        gen_active(rng, template, profile, "keep_other_services" in perts or template == "gov-2019", city_gov)
+    )
     fields.update(gen_requests(rng, profile, single_other))
     fields.update(gen_appeals(rng, appeal_profile))
     # a form field's printed text; modified below by the perturbations
@@ -1034,7 +1076,11 @@ def apply_unseen(defn, rng: random.Random) -> Report:
     name = f"{uid}_{slug}_{year}"
 
     def nonzero_cells(prefix=("requests.", "active."), minv=10):
-        return [k for k, v in fields.items() if k.startswith(prefix) and isinstance(v, int) and v >= minv and not k.endswith(".change")]
+        return [
+            k
+            for k, v in fields.items()
+            if k.startswith(prefix) and isinstance(v, int) and v >= minv and not k.endswith(".change")
+        ]
 
     def zero_cells(prefix="requests."):
         return [k for k, v in fields.items() if k.startswith(prefix) and v == 0]
@@ -1050,7 +1096,9 @@ def apply_unseen(defn, rng: random.Random) -> Report:
             for k, v in fields.items():
                 if k.endswith(".change") and isinstance(v, int) and v > 0:
                     raw[k] = f"+{v}"
-            shown = ", ".join(f"{k.split('.')[1]} {raw.get(k, fmt_number(fields[k]))!r}" for k in fields if k.endswith(".change"))
+            shown = ", ".join(
+                f"{k.split('.')[1]} {raw.get(k, fmt_number(fields[k]))!r}" for k in fields if k.endswith(".change")
+            )
             notes.append(f"本年增/减 printed with explicit signs ({shown}); values are signed ints")
         elif p == "procurement_yuan":
             yuan = Decimal(rng.randint(10_000_000, 9_999_999_999)) / 100
@@ -1113,14 +1161,22 @@ def apply_unseen(defn, rng: random.Random) -> Report:
         elif p == "split_label_cells":
             lay.split_labels = ["new", "partial", "carried_forward"]
             lay.corner_split = True
-            notes.append("labels cut across two cells: 一、本年新收… / 四、结转下年度… (first part spans two label columns, "
-                         "rest in the third), （二）部分公开 | （区分处理的…）, and the 勾稽关系 corner note split in two cells")
+            notes.append(
+                "labels cut across two cells: 一、本年新收… / 四、结转下年度… (first part spans two label columns, "
+                "rest in the third), （二）部分公开 | （区分处理的…）, and the 勾稽关系 corner note split in two cells"
+            )
         elif p == "merge_parent_leaf":
             lay.merge_parent_leaf = True
             notes.append("parent and leaf label in one cell, no rowspanning parent: '（三）不予公开 1.属于国家秘密', "
                          "'（四）无法提供 1.本机关不掌握相关政府信息', …; later leaves alone in a two-column cell")
         elif p == "missing_labels":
-            cands = ["partial", "denied.prohibited", "denied.process_info", "unavailable.unclear", "not_processed.duplicate"]
+            cands = [
+                "partial",
+                "denied.prohibited",
+                "denied.process_info",
+                "unavailable.unclear",
+                "not_processed.duplicate",
+            ]
             lay.missing_labels = sorted(rng.sample(cands, 3), key=lambda r: [x[0] for x in REQ_ROWS].index(r))
             notes.append("row label cells empty, values present (map by position): " + ", ".join(lay.missing_labels))
         elif p == "misprint":
@@ -1128,7 +1184,9 @@ def apply_unseen(defn, rng: random.Random) -> Report:
             notes.append("known misprint in label: '2.其他法律行政止公开' (for 2.其他法律行政法规禁止公开)")
         elif p == "keep_other_services":
             if template == "gov-2021":
-                notes.append("2021-format report keeps the 2019 row 其他对外管理服务事项 (active.other_services.decisions)")
+                notes.append(
+                    "2021-format report keeps the 2019 row 其他对外管理服务事项 (active.other_services.decisions)"
+                )
         elif p == "other_single_row":
             if template == "gov-2021":
                 notes.append("（六）其他处理 printed as one row (requests.other.*) in a 2021-format report")
@@ -1149,15 +1207,21 @@ def apply_unseen(defn, rng: random.Random) -> Report:
             lay.html_th = True
             notes.append("HTML header cells are <th>")
         elif p in ("page_break", "page_break_split_text"):
-            lay.page_break_before = rng.choice(["denied.internal_affairs", "unavailable.needs_creation", "not_processed.duplicate"])
+            lay.page_break_before = rng.choice(
+                ["denied.internal_affairs", "unavailable.needs_creation", "not_processed.duplicate"]
+            )
             if p == "page_break_split_text":
                 lay.page_break_before = "unavailable.needs_creation"
                 lay.split_text_across_pages = True
-                notes.append("PDF: 表三 breaks across two pages before row {BREAK} (no repeated header), and the text of the "
-                             "group label cell spanning the cut is cut too (first half on one page, rest on the next)")
+                notes.append(
+                    "PDF: 表三 breaks across two pages before row {BREAK} (no repeated header), and the text of the "
+                    "group label cell spanning the cut is cut too (first half on one page, rest on the next)"
+                )
             else:
-                notes.append("PDF: 表三 breaks across two pages before row {BREAK} (no repeated header; the rowspanning "
-                             "labels continue as empty cells)")
+                notes.append(
+                    "PDF: 表三 breaks across two pages before row {BREAK} (no repeated header; the rowspanning "
+                    "labels continue as empty cells)"
+                )
         elif p.startswith("broken_"):
             pass
         else:
@@ -1178,7 +1242,10 @@ def apply_unseen(defn, rng: random.Random) -> Report:
             raise ValueError(p)
         true = fields[k]
         fields[k] = true + rng.choice([1, 2, -1]) if true > 1 else true + 1
-        notes.append(f"agency's slip: {k} printed {fields[k]} (consistent value would be {true}); the expected value is the printed one")
+        notes.append(
+            f"agency's slip: {k} printed {fields[k]} (consistent value would be {true}); "
+            "the expected value is the printed one"
+        )
 
     printed = {}
     for k, v in fields.items():
@@ -1190,14 +1257,23 @@ def apply_unseen(defn, rng: random.Random) -> Report:
     new_t = sum((fields.get(f"requests.new.{c}") or 0) for c in COL_IDS[:6])
     co_t = sum((fields.get(f"requests.carried_over.{c}") or 0) for c in COL_IDS[:6])
     cf_t = sum((fields.get(f"requests.carried_forward.{c}") or 0) for c in COL_IDS[:6])
-    req_sent = (f"（二）依申请公开。全年共收到政府信息公开申请{new_t}件，上年结转{co_t}件，结转下年度继续办理{cf_t}件，均在法定期限内答复。"
-                if new_t + co_t else "（二）依申请公开。全年未收到政府信息公开申请。")
+    req_sent = (
+        f"（二）依申请公开。全年共收到政府信息公开申请{new_t}件，上年结转{co_t}件，结转下年度继续办理{cf_t}件，均在法定期限内答复。"
+        if new_t + co_t
+        else "（二）依申请公开。全年未收到政府信息公开申请。"
+    )
     rev = fields.get("appeals.review.total") or 0
     suit = (fields.get("appeals.suit_direct.total") or 0) + (fields.get("appeals.suit_after_review.total") or 0)
-    intro = [INTRO_POOL[rng.randrange(2)].format(**fmtd), OVERVIEW_POOL[rng.randrange(3)].format(**fmtd),
-             f"（一）主动公开。全年通过{city}人民政府门户网站、政务新媒体等渠道主动公开政府信息{rng.randint(60, 1500)}条。", req_sent,
-             MGMT_POOL[rng.randrange(2)]]
-    other = "本年度未收取信息处理费。" + (f"全年发生政府信息公开行政复议{rev}件、行政诉讼{suit}件。" if rev + suit else "")
+    intro = [
+        INTRO_POOL[rng.randrange(2)].format(**fmtd),
+        OVERVIEW_POOL[rng.randrange(3)].format(**fmtd),
+        f"（一）主动公开。全年通过{city}人民政府门户网站、政务新媒体等渠道主动公开政府信息{rng.randint(60, 1500)}条。",
+        req_sent,
+        MGMT_POOL[rng.randrange(2)],
+    ]
+    other = "本年度未收取信息处理费。" + (
+        f"全年发生政府信息公开行政复议{rev}件、行政诉讼{suit}件。" if rev + suit else ""
+    )
     rep.blocks = gov_blocks(rep, intro, [PROBLEM_POOL[rng.randrange(2)]], other,
                             f"{year + 1}年1月{rng.randint(10, 28)}日")
     fails = [r for r, ok, _ in check_rules(template, fields) if not ok]
@@ -1255,7 +1331,8 @@ def selfcheck(reports: list[Report], strict: bool) -> int:
         if unknown:
             print(f"SELF-CHECK FAIL {rep.name}: unknown ids {unknown}")
             bad += 1
-    print(f"self-check: {len(reports)} reports, {sum(len(check_rules(r.template, r.fields)) for r in reports)} rule evaluations, {bad} problems")
+    evaluations = sum(len(check_rules(r.template, r.fields)) for r in reports)
+    print(f"self-check: {len(reports)} reports, {evaluations} rule evaluations, {bad} problems")
     return bad
 
 
@@ -1328,7 +1405,7 @@ def verify_outputs(reports: list[Report], outdir: Path) -> int:
             # comes back as its first part
             cam_text = "\n".join(cam_cells)
 
-            def found(c):
+            def found(c, cam_cells=cam_cells, cam_text=cam_text):
                 t = _squash(c.text)
                 if t in cam_cells:
                     return True
@@ -1358,14 +1435,16 @@ def verify_outputs(reports: list[Report], outdir: Path) -> int:
                     print(f"CAMELOT {rep.name}: {len(miss)} of {len(want)} table-3 rows not recovered")
                     problems += 1
                 pages_used = set()
-                for r, v in want.items():
+                for v in want.values():
                     pages_used |= rows_seen.get(tuple(x for _, x in sorted(v)), set())
                 if rep.layout.page_break_before and len(pages_used) < 2:
                     print(f"PDF BREAK {rep.name}: table 3 found on pages {sorted(pages_used)} only")
                     problems += 1
             ap = next((g for g in grids if g.name == "appeals"), None)
             if ap:
-                vals = tuple(_squash(c.text) for c in sorted((c for c in ap.cells if c.kind == "value"), key=lambda c: c.c))
+                vals = tuple(
+                    _squash(c.text) for c in sorted((c for c in ap.cells if c.kind == "value"), key=lambda c: c.c)
+                )
                 if vals not in rows_seen:
                     print(f"CAMELOT {rep.name}: table-4 value row not recovered")
                     problems += 1

@@ -7,6 +7,7 @@ merged name gets the kept key, and so does a new spelling whose proposed key was
 
 from __future__ import annotations
 
+import builtins
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -113,10 +114,6 @@ def list_agencies(conn: Connection, include_merged: bool = True) -> list[Agency]
     ]
 
 
-def agency_report_ids(conn: Connection, key: str) -> list[int]:
-    return list(conn.execute(sa.select(r.id).where(r.agency_key == key).order_by(r.id)).scalars())
-
-
 def after_document_stored(conn: Connection, document_id: int) -> None:
     """The store's one hook after a save or a re-extraction (same transaction): the reports'
     agencies, then the cross-year rules they take part in."""
@@ -135,10 +132,11 @@ class AgencyStore:
         with self.store.engine.connect() as conn:
             return list_agencies(conn, include_merged)
 
-    def merge(self, key: str, other: str, user: str | None) -> list[int]:
+    # builtins.list: this class's own list method shadows the builtin in its body
+    def merge(self, key: str, other: str, user: str | None) -> builtins.list[int]:
         with self.store._write_transaction() as conn:
             return merge(conn, key, other, user)
 
-    def neighbours(self, report_id: int) -> list[int]:
+    def neighbours(self, report_id: int) -> builtins.list[int]:
         with self.store.engine.connect() as conn:
             return neighbours(conn, report_id)

@@ -19,6 +19,7 @@ from gongkai.models.analytics import AnomalyFinder
 
 from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .analytics_file import DEFAULT_WAIT_S, rewrite
+from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .operational import OperationalStore
 
 ANALYTIC_STATUSES = ("accepted", "corrected")

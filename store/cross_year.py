@@ -16,7 +16,7 @@ statements however many years are stored (plus one per field whose routing chang
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,7 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from gongkai.extractors.cross_year import (
-    YearValues, cross_year_reason, cross_year_rules, evaluate_cross_year, is_cross_year_reason,
+    YearValues,
+    cross_year_reason,
+    cross_year_rules,
+    evaluate_cross_year,
+    is_cross_year_reason,
 )
 
 from .audit import utc_now, write_audit
@@ -67,7 +71,7 @@ def refresh_agency(conn: Connection, agency_key: str) -> None:
     _evaluate(conn, peers, peers)
 
 
-def _evaluate(conn: Connection, laters: list[Row], peers: list[Row]) -> None:
+def _evaluate(conn: Connection, laters: Sequence[Row], peers: Sequence[Row]) -> None:
     """Each later report against its agency's previous year: checks replaced, fields routed."""
     if not laters:
         return
@@ -189,5 +193,9 @@ def neighbours(conn: Connection, report_id: int) -> list[int]:
     row = conn.execute(sa.select(r.agency_key, r.year).where(r.id == report_id)).one_or_none()
     if row is None or row.agency_key is None or row.year is None:
         return []
-    stmt = _current().with_only_columns(r.id).where(r.agency_key == row.agency_key, r.year.in_([row.year - 1, row.year + 1]))
+    stmt = (
+        _current()
+        .with_only_columns(r.id)
+        .where(r.agency_key == row.agency_key, r.year.in_([row.year - 1, row.year + 1]))
+    )
     return sorted(conn.execute(stmt).scalars())

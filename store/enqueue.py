@@ -58,7 +58,7 @@ def unmapped_rows(cells: list[UnmappedCell]) -> dict[tuple[str | None, str | Non
 
 
 def enqueue_unmapped(conn: Connection, report_id: int, cells: list[UnmappedCell],
-                     skip: set[tuple[str | None, str | None, int | None]] = frozenset()) -> int:
+                     skip: Set[tuple[str | None, str | None, int | None]] = frozenset()) -> int:
     """One 'unmapped' item per printed row; rows in `skip` already have one."""
     now = utc_now()
     items = [

@@ -9,7 +9,9 @@ Each change writes an audit row (action pipeline_changed, no user).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -17,7 +19,6 @@ from sqlalchemy.engine import Connection, RowMapping
 from gongkai.models import ExtractionResult, FieldValue, Report
 
 from . import enqueue
-from .page_issues import save_page_issues
 from .audit import utc_now, write_audit
 from .results import insert_checks, insert_fields, insert_report, insert_unmapped
 from .schema import checks, documents, fields, reports, review_queue, unmapped
@@ -43,8 +44,8 @@ def reprocess_document(conn: Connection, document_id: int, result: ExtractionRes
     conn.execute(sa.update(documents).where(documents.c.id == document_id).values(
         pipeline_version=result.pipeline_version, **({"path": path} if path else {})))
     save_page_issues(conn, document_id, result)  # what the new reading lost, not the old one
-    known = dict(conn.execute(
-        sa.select(reports.c.ordinal, reports.c.id).where(reports.c.document_id == document_id)).all())
+    known: dict[int, int] = {ordinal: report_id for ordinal, report_id in conn.execute(
+        sa.select(reports.c.ordinal, reports.c.id).where(reports.c.document_id == document_id))}
     media_type = result.source.media_type
     for ordinal, report in enumerate(result.reports):
         report_id = known.get(ordinal)
@@ -108,8 +109,8 @@ def _new_item(conn: Connection, report_id: int, field_pk: int, reasons: list[str
         created_at=utc_now(), crop_png=crop)).scalar_one()
 
 
-def _against_human(conn: Connection, report_id: int, row: RowMapping, value: FieldValue, crop: bytes | None,
-                   counts: ReprocessCounts) -> None:
+def _against_human(conn: Connection, report_id: int, row: RowMapping | Mapping[str, Any], value: FieldValue,
+                   crop: bytes | None, counts: ReprocessCounts) -> None:
     """A person's value stands; a different machine reading becomes an item of its own."""
     if _same(row["value"], value.value):
         return

@@ -18,7 +18,13 @@ from sqlalchemy.engine import Connection, RowMapping
 from gongkai.extractors.cross_year import other_year_lines
 from gongkai.models import CheckResult
 from gongkai.models.review import (
-    ItemDetail, LabelVariant, QueueFilter, QueueGroup, QueueItem, ReportCell, ReportView,
+    ItemDetail,
+    LabelVariant,
+    QueueFilter,
+    QueueGroup,
+    QueueItem,
+    ReportCell,
+    ReportView,
 )
 
 from .audit import aware, utc_now
@@ -41,13 +47,13 @@ def available(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(q.state == "open", sa.and_(q.state == "claimed", q.lease_expires_at <= now))
 
 
-def _states_clause(states: list[str], now: datetime) -> sa.ColumnElement[bool]:
+def _states_clause(states: list[str], now: datetime) -> sa.ColumnElement[bool] | sa.TextClause:
     done = [s for s in states if s in ("resolved", "skipped")]
     if "open" in states and "claimed" in states:
         # every pending item, expired leases or not: the partial index ix_review_queue_pending_id
         pending = PENDING  # literal: a bound IN list cannot use a partial index in SQLite
         return sa.or_(pending, q.state.in_(done)) if done else pending
-    parts = [q.state.in_(done)]
+    parts: list[sa.ColumnElement[bool]] = [q.state.in_(done)]
     if "open" in states:
         parts.append(available(now))
     if "claimed" in states:

@@ -9,8 +9,11 @@ caller (the review service runs the form's rules) and applied inside the same tr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -27,7 +30,15 @@ from .schema import checks, fields, label_variants, reports, review_queue
 
 q, f = review_queue.c, fields.c
 Number = int | float | None
-KEEP = object()  # confirm: the value stands
+
+
+class Keep(Enum):
+    """Confirm: the value stands. An enum member, so that `value is KEEP` narrows the type."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
 
 
 class ItemGone(LookupError):
@@ -98,7 +109,7 @@ class ReviewWriter:
 
     # -- saves ------------------------------------------------------------------------------
     def save_field(
-        self, item_id: int, user: str, value: object, version: int | None, note: str | None,
+        self, item_id: int, user: str, value: Number | Keep, version: int | None, note: str | None,
         recheck: Recheck,
     ) -> SaveResult:
         """confirm (value KEEP) or correct (a number or None) a field item, then recheck."""
@@ -109,6 +120,7 @@ class ReviewWriter:
                 raise ItemBusy(f"item {item_id} is an unmapped row: map it to a template row instead")
             current = conn.execute(sa.select(f.field_id, f.value).where(f.id == row["field_pk"])).one()
             old = _restore_number(current.field_id, current.value)
+            new: Number
             if value is KEEP:
                 action, new, status = "confirm", old, "accepted"
             else:
@@ -155,11 +167,19 @@ class ReviewWriter:
             conn.execute(sa.update(label_variants)
                          .where(label_variants.c.id == variant_id, label_variants.c.revoked_at.is_(None))
                          .values(revoked_at=utc_now(), revoked_by=user))
-            row = conn.execute(sa.select(label_variants).where(label_variants.c.id == variant_id)).mappings().one_or_none()
+            row = (
+                conn.execute(sa.select(label_variants).where(label_variants.c.id == variant_id))
+                .mappings()
+                .one_or_none()
+            )
             if row is None:
                 return None
-            write_audit(conn, "variant_revoked", user=user,
-                        note=f"variant {variant_id}: {row['label']} -> {row['table_id']}.{row['row_id']} ({row['template']})")
+            write_audit(
+                conn,
+                "variant_revoked",
+                user=user,
+                note=f"variant {variant_id}: {row['label']} -> {row['table_id']}.{row['row_id']} ({row['template']})",
+            )
             return variant_model(row)
 
 

@@ -28,7 +28,8 @@ def _rows(section: str) -> list[list[str]]:
     return [
         [c.strip() for c in line.strip().strip("|").split("|")]
         for line in section.splitlines()
-        if re.match(r"^\| [a-z_.]+ \|", line) and not re.match(r"^\| (id|row id|group id|outcome id|column id) \|", line)
+        if re.match(r"^\| [a-z_.]+ \|", line)
+        and not re.match(r"^\| (id|row id|group id|outcome id|column id) \|", line)
     ]
 
 
@@ -62,7 +63,9 @@ def assert_complete(report: Report) -> dict[str, FieldValue]:
     got = {f.id: f for f in report.fields}
     assert len(got) == len(report.fields), "a field id listed twice"
     required = set(canonical_ids(report.template))
-    one_row_other = {f"requests.other.{c}" for c in REQUEST_COLUMNS} & {i for i, f in got.items() if not is_not_found(f)}
+    one_row_other = {f"requests.other.{c}" for c in REQUEST_COLUMNS} & {
+        i for i, f in got.items() if not is_not_found(f)
+    }
     if report.template == "gov-2021" and one_row_other:  # （六）其他处理 printed as one row holds its sub-rows
         required = {i for i in required if not re.match(r"requests\.other\.[a-z_]+\.", i)}
     assert sorted(required - set(got)) == [], "canonical fields missing from the result"

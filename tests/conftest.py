@@ -16,7 +16,6 @@ from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-
 from pg import pg_url  # noqa: E402,F401  (PostgreSQL database per test, see tests/pg.py)
 
 

@@ -73,7 +73,7 @@ def report_html(text: str) -> bytes:
 def attachments_page(links: list[tuple[str, str]]) -> bytes:
     items = "".join(f'<li><a href="{href}">{name}</a></li>' for href, name in links)
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>尚城卫健局2020年度政府信息公开工作年度报告'
-            f'</title></head><body><h1>2020年度报告（附件）</h1><ul>{items}</ul></body></html>').encode("utf-8")
+            f'</title></head><body><h1>2020年度报告（附件）</h1><ul>{items}</ul></body></html>').encode()
 
 
 class AgencySite:

@@ -18,7 +18,6 @@ from gongkai.extractors.pipeline import extract_file
 from gongkai.review.service import ReviewService
 from gongkai.review.web.app import create_app
 from gongkai.store import OperationalStore, load_analytics
-
 from samples import ROOT
 
 SAMPLE = ROOT / "samples" / "rendered" / "000_liaocheng_wjw_2021.html"

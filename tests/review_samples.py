@@ -12,7 +12,6 @@ from pathlib import Path
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import ExtractionResult
 from gongkai.review.service import ReviewService
-
 from samples import ROOT
 
 SAMPLE = ROOT / "samples" / "rendered" / "000_liaocheng_wjw_2021.html"

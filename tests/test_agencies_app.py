@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 import httpx
+from review_app import PASSWORDS, add_users, serve
+from test_review_web import login, session_csrf
 from typer.testing import CliRunner
 
 from gongkai.cli import app
@@ -15,9 +17,6 @@ from gongkai.extractors.agency import agency_key
 from gongkai.models import ExtractionResult, FieldValue, Report, SourceInfo
 from gongkai.review.service import ReviewService
 from gongkai.store import OperationalStore
-
-from review_app import PASSWORDS, add_users, serve
-from test_review_web import login, session_csrf
 
 SCRIPT_NAME = "<script>alert(1)</script>卫生健康局"
 

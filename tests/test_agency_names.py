@@ -12,7 +12,6 @@ from gongkai.extractors.pipeline import extract_document, extract_file
 from gongkai.extractors.readers import read_document
 from gongkai.extractors.readers.html import read_html_bytes
 from gongkai.models import SourceInfo
-
 from samples import ROOT
 
 REAL = ROOT / "samples" / "real"
@@ -125,6 +124,9 @@ def test_one_page_with_short_and_full_names_prints_the_full_one() -> None:
     from gongkai.extractors.pipeline import unify_agency_names
     from gongkai.models import Report
 
-    reports = [Report(agency="聊城市卫生健康委", kind="narrative"), Report(agency="聊城市卫生健康委员会", kind="narrative")]
+    reports = [
+        Report(agency="聊城市卫生健康委", kind="narrative"),
+        Report(agency="聊城市卫生健康委员会", kind="narrative"),
+    ]
     unify_agency_names(reports)
     assert [r.agency for r in reports] == ["聊城市卫生健康委员会"] * 2

@@ -85,7 +85,7 @@ def grid_image(level: int, dashed: bool = False) -> np.ndarray:
 
 def text_only_image() -> np.ndarray:
     image = np.full((500, 800), 255, np.uint8)
-    for row, y in enumerate(range(80, 460, 40)):
+    for y in range(80, 460, 40):
         cv2.putText(image, "12 0 7 345 0 --", (60, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
         cv2.putText(image, "label text", (480, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
     return image

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from review_samples import WRONG_CELL, service_with_broken_report
 from typer.testing import CliRunner
 
 from gongkai.cli import app
@@ -18,8 +19,6 @@ from gongkai.extractors.pipeline import extract_file
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
 from gongkai.store import OperationalStore, load_analytics
-
-from review_samples import WRONG_CELL, service_with_broken_report
 from samples import REAL, seed
 
 KEY = "某县卫生健康局"
@@ -86,7 +85,9 @@ def _query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def test_the_panel_is_agency_by_year_by_field_with_status(stored: Path) -> None:
-    years = _query(stored, "SELECT DISTINCT year FROM panel WHERE agency_key = ? ORDER BY year", ["聊城市卫生健康委员会"])
+    years = _query(
+        stored, "SELECT DISTINCT year FROM panel WHERE agency_key = ? ORDER BY year", ["聊城市卫生健康委员会"]
+    )
     assert [y for (y,) in years] == [2019, 2020, 2021, 2022, 2023]
     rows = _query(stored, "SELECT value, status, corrected FROM panel WHERE agency_key = ? AND year = 2023 "
                           "AND field_id = 'requests.new.total'", ["聊城市卫生健康委员会"])

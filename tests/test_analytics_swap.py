@@ -20,7 +20,6 @@ from gongkai.extractors.pipeline import extract_file
 from gongkai.store.analytics import load_analytics
 from gongkai.store.analytics_file import AnalyticsBusy, lock_path, rewrite, writer_lock
 from gongkai.store.operational import OperationalStore
-
 from samples import ROOT, seed
 
 # Opens the file read-only and keeps it open: prints the report count, then again on each stdin line.

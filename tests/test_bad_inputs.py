@@ -78,7 +78,9 @@ def test_fifo_named_txt_is_refused_without_blocking(tmp_path: Path) -> None:
     reader.start()
     reader.join(timeout=30)
     assert not reader.is_alive() and results[0].error.kind == "unsupported"
-    assert results[0].error.message == "report.txt is a FIFO (named pipe), not a regular file: refused without reading it"
+    assert (
+        results[0].error.message == "report.txt is a FIFO (named pipe), not a regular file: refused without reading it"
+    )
     out = tmp_path / "out"
     outcome = CliRunner().invoke(app, ["extract", str(folder), "--out", str(out), "--no-progress"])
     assert outcome.exit_code == 0 and (out / "report.txt.json").exists()  # its own result, not skipped
@@ -169,7 +171,9 @@ def test_blocks_past_the_cap_are_recorded_as_not_read(tmp_path: Path) -> None:
     doc = read_document(path)
     total = len(read_document(seed("001")).blocks) + cap
     assert len(doc.blocks) == cap and doc.blocks[0] == read_document(seed("001")).blocks[0]
-    assert doc.warnings == [f"padded.txt: blocks {cap + 1}–{total} of text and tables not read: more than limits.blocks={cap}"]
+    assert doc.warnings == [
+        f"padded.txt: blocks {cap + 1}–{total} of text and tables not read: more than limits.blocks={cap}"
+    ]
 
 
 def test_table_rows_past_the_cap_are_recorded_as_not_read(tmp_path: Path) -> None:

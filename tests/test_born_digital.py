@@ -8,17 +8,16 @@ labels, lost labels, misprints, broken rules).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-import shutil
-
 import pytest
+from complete import assert_complete
 
 from gongkai.config import load_template
 from gongkai.extractors.checks import run_checks
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import FieldValue, Report
-from complete import assert_complete
 from samples import ROOT
 
 FOLDERS = [ROOT / "samples" / "rendered", ROOT / "tests" / "fixtures" / "unseen"]
@@ -49,7 +48,10 @@ def _same(got: object, want: object) -> bool:
 
 def _rules_broken_by(expected: dict) -> set[str]:
     """The rules the document's own printed numbers break, whatever an extractor does."""
-    fields = [FieldValue(id=i, value=v, raw="" if v is None else str(v), confidence=1.0) for i, v in expected["fields"].items()]
+    fields = [
+        FieldValue(id=i, value=v, raw="" if v is None else str(v), confidence=1.0)
+        for i, v in expected["fields"].items()
+    ]
     return {c.rule for c in run_checks(load_template(expected["template"]), fields) if not c.ok}
 
 
@@ -60,7 +62,11 @@ def test_every_field_right_and_no_wrong_field_accepted(doc: Path) -> None:
     not_found = assert_complete(report)  # the template's other fields: null, needs_review, with their reason
     got = {f.id: f for f in report.fields if f.id not in not_found}
     assert sorted(set(got) ^ set(expected["fields"])) == []
-    wrong = {i: (got[i].raw, got[i].value, v, got[i].status) for i, v in expected["fields"].items() if not _same(got[i].value, v)}
+    wrong = {
+        i: (got[i].raw, got[i].value, v, got[i].status)
+        for i, v in expected["fields"].items()
+        if not _same(got[i].value, v)
+    }
     assert wrong == {}
 
 

@@ -96,7 +96,9 @@ def test_a_row_with_an_extra_value_cell_is_flagged_and_no_column_picked(tmp_path
     row = '<tr><td>行政处罚</td><td colspan="3">612</td></tr>'
     assert html.count(row) == 1
     path = tmp_path / f"{NAME}.html"
-    path.write_text(html.replace(row, '<tr><td>行政处罚</td><td colspan="2">612</td><td>640</td></tr>'), encoding="utf-8")
+    path.write_text(
+        html.replace(row, '<tr><td>行政处罚</td><td colspan="2">612</td><td>640</td></tr>'), encoding="utf-8"
+    )
     report = _only(extract_file(path))
     assert report.kind == "tabular"
     field = report.field("active.penalty.decisions")

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from complete import NOT_FOUND, NOT_RECOGNISED, assert_complete
+
 from gongkai.config import load_template
 from gongkai.extractors.checks import run_checks
 from gongkai.extractors.pipeline import extract_document, extract_file

@@ -10,7 +10,6 @@ import pytest
 from gongkai.crawl.config import DEFAULT_CONFIG, ConfigError, load_config
 from gongkai.crawl.listing import links, matches_keywords, page_urls, parse
 from gongkai.crawl.safety import Refused, check_addresses, check_url, checked_client
-
 from samples import REAL
 
 GOOD = """schedule: "0 3 * * *"

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from crawl_site import AgencySite, Route, attachments_page, listing_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.flow]

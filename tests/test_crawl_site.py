@@ -9,7 +9,6 @@ from typing import Any
 
 import duckdb
 import pytest
-
 from crawl_site import ESCAPE_NAME, AgencySite, build_site
 from review_samples import WRONG_CELL, broken_html
 
@@ -187,9 +186,10 @@ def test_second_crawl_is_conditional_and_processes_nothing(world: dict[str, Any]
 
 
 def test_changed_report_page_is_a_new_version_keeping_corrections(world: dict[str, Any]) -> None:
+    from crawl_site import Route, report_html
+
     from gongkai.models.review import QueueFilter
     from gongkai.review.service import ReviewService
-    from crawl_site import Route, report_html
 
     site: AgencySite = world["site"]
     url = f"{site.base}/nb/202203/t20220301_1.htm"
@@ -219,7 +219,9 @@ def test_changed_report_page_is_a_new_version_keeping_corrections(world: dict[st
         new = {f.field_id: f for f in service.store.iter_fields(sha256=versions[1].sha256)}
         assert (new[WRONG_CELL].value, new[WRONG_CELL].status) == (13, "corrected")
         queue = service.queue(wang, QueueFilter())
-        assert all(i.report_id != versions[1].report_id for i in queue if i.field_id == WRONG_CELL)  # nothing asks wang again
+        assert all(
+            i.report_id != versions[1].report_id for i in queue if i.field_id == WRONG_CELL
+        )  # nothing asks wang again
         assert not {i.id for i in queue} & set(old_pending)  # the old version's open items left the queue
         admin = service.add_user(None, "li", "admin", PASSWORD)
         for item_id in old_pending:

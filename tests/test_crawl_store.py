@@ -10,6 +10,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from review_samples import WRONG_CELL, broken_html
 
 from gongkai.extractors.anomalies import find_anomalies
 from gongkai.extractors.pipeline import extract_file
@@ -19,8 +20,6 @@ from gongkai.store.analytics import export_analytics, load_analytics
 from gongkai.store.crawl import CrawlLog, FetchRecord
 from gongkai.store.operational import OperationalStore, alembic_config
 from gongkai.store.versions import carry_reviews
-
-from review_samples import WRONG_CELL, broken_html
 
 PASSWORD = "correct horse battery"
 URL = "http://127.0.0.1:1/nb/t1.htm"
@@ -70,13 +69,17 @@ def test_new_version_keeps_a_correction_where_the_print_agrees(service: ReviewSe
 
     # the same print (the page changed elsewhere): wang's 13 carries over, nobody is asked again
     (tmp_path / "v2").mkdir()
-    text = broken_html(tmp_path / "v2", "v2.html", 31).read_text(encoding="utf-8").replace("</body>", "<p>更新</p></body>")
+    text = (
+        broken_html(tmp_path / "v2", "v2.html", 31).read_text(encoding="utf-8").replace("</body>", "<p>更新</p></body>")
+    )
     (tmp_path / "v2" / "v2.html").write_text(text, encoding="utf-8")
     same = service.store.save_result(extract_file(tmp_path / "v2" / "v2.html"), source_url=URL).sha256
     assert carry_reviews(service.store, old, same).carried == 1
     field = next(service.store.iter_fields(sha256=same, field_id=WRONG_CELL))
     assert (field.value, field.status, field.raw.strip()) == (13, "corrected", "31")
-    assert not [i for i in service.queue(wang, QueueFilter()) if i.field_id == WRONG_CELL and i.report_id == field.report_id]
+    assert not [
+        i for i in service.queue(wang, QueueFilter()) if i.field_id == WRONG_CELL and i.report_id == field.report_id
+    ]
 
     # the agency printed another number: not carried, and in review beside wang's value
     other = _version(service, tmp_path, "v3.html", 14)
@@ -100,7 +103,9 @@ def test_a_new_version_supersedes_the_old_one(service: ReviewService, tmp_path: 
     assert claimed.state == "claimed"
     assert service.store.get_document(old).superseded_by is None
     (tmp_path / "v2").mkdir()
-    text = broken_html(tmp_path / "v2", "v2.html", 31).read_text(encoding="utf-8").replace("</body>", "<p>更新</p></body>")
+    text = (
+        broken_html(tmp_path / "v2", "v2.html", 31).read_text(encoding="utf-8").replace("</body>", "<p>更新</p></body>")
+    )
     (tmp_path / "v2" / "v2.html").write_text(text, encoding="utf-8")
     new = service.store.save_result(extract_file(tmp_path / "v2" / "v2.html"), source_url=URL).sha256
     counts = carry_reviews(service.store, old, new)
@@ -142,7 +147,9 @@ def test_a_new_version_supersedes_the_old_one(service: ReviewService, tmp_path: 
     for complete_only in (False, True):
         export_analytics(analytics, tmp_path / f"out{complete_only}", "csv", complete_only=complete_only)
         with duckdb.connect() as con:
-            rows = con.execute(f"select sha256 from read_csv_auto('{tmp_path / f'out{complete_only}' / 'reports.csv'}')")
+            rows = con.execute(
+                f"select sha256 from read_csv_auto('{tmp_path / f'out{complete_only}' / 'reports.csv'}')"
+            )
             assert old not in {r[0] for r in rows.fetchall()}
 
     # the old version is still stored and loadable (gongkai show <sha>)

@@ -17,7 +17,6 @@ from gongkai.models import CheckResult, ExtractionResult, FieldValue, Report, So
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
 from gongkai.store import OperationalStore
-
 from samples import ROOT
 
 RENDERED = ROOT / "samples" / "rendered"
@@ -135,10 +134,14 @@ def test_an_injected_carry_over_break_is_caught_both_sides_to_review(store: Oper
     assert "2021 report: 结转下年度 (商业企业) = 1" in failed[0].detail
     field = later.field("requests.carried_over.commercial")
     assert field.status == "needs_review" and field.value == 4  # never repaired
-    assert field.reasons == ["breaks the cross-year rule cross_year.carried_over: 2021 report: 结转下年度 (商业企业) = 1"]
+    assert field.reasons == [
+        "breaks the cross-year rule cross_year.carried_over: 2021 report: 结转下年度 (商业企业) = 1"
+    ]
     earlier_field = stored_report(store, first.source.sha256).field("requests.carried_forward.commercial")
     assert earlier_field.status == "needs_review" and earlier_field.value == 1
-    assert earlier_field.reasons == ["breaks the cross-year rule cross_year.carried_over: 2022 report: 上年结转 (商业企业) = 4"]
+    assert earlier_field.reasons == [
+        "breaks the cross-year rule cross_year.carried_over: 2022 report: 上年结转 (商业企业) = 4"
+    ]
     queued = {(i.field.field_id, i.field.year) for i in store.open_review_items()}
     assert queued == {("requests.carried_over.commercial", 2022), ("requests.carried_forward.commercial", 2021)}
 

@@ -16,6 +16,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
+from review_app import add_users, broken_sample, serve
 from typer.testing import CliRunner
 
 from gongkai.cli import app
@@ -26,8 +27,6 @@ from gongkai.models import ExtractionResult, PageError, PageNote
 from gongkai.review.service import ReviewService
 from gongkai.store.analytics import load_analytics
 from gongkai.store.operational import OperationalStore
-
-from review_app import add_users, broken_sample, serve
 from samples import ROOT, seed
 
 SCANS = ROOT / "samples" / "scans"

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from gongkai.cli import app, output_names
-
 from samples import seed
 
 

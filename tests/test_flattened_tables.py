@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from flattened_pages import flattened_page
+
 from gongkai.config import load_template, load_thresholds
 from gongkai.extractors.completeness import canonical_rows, row_field_ids
 from gongkai.extractors.digit_split import Unit, solve, splits
@@ -172,7 +172,9 @@ def test_generated_page_prints_each_row_run_together() -> None:
 
 
 def test_rows_are_cut_at_labels_and_enumerators_go_to_the_next_label() -> None:
-    text = "（三）不予公开1.属于国家秘密40000042.其他法律行政法规禁止公开0000000全年办理申请218件，占71.11%。行政许可4529"
+    text = (
+        "（三）不予公开1.属于国家秘密40000042.其他法律行政法规禁止公开0000000全年办理申请218件，占71.11%。行政许可4529"
+    )
     found = [(c.label, c.run) for c in chunks(text)]
     assert found == [
         ("（三）不予公开1.属于国家秘密", "4000004"),

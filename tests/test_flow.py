@@ -10,7 +10,6 @@ import pytest
 
 from samples import seed
 
-
 pytestmark = pytest.mark.flow
 
 
@@ -63,7 +62,9 @@ def test_flow_on_a_dask_local_cluster(flow_env: Path) -> None:
     assert summary["inserted"] == 2 and summary["accepted"] == 200 + 198
 
 
-def test_cached_extractions_are_keyed_by_the_code_that_made_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cached_extractions_are_keyed_by_the_code_that_made_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A result cached by older code is not reused: the cache key hashes the extraction code."""
     import sys
 

@@ -40,8 +40,16 @@ def dashed(img: np.ndarray, a: tuple[int, int], b: tuple[int, int], color: int, 
         cv2.line(img, p, q, color, thick)
 
 
-def draw_table(img: np.ndarray, ys: list[int], xs: list[int], merged: tuple[Span, ...] | list[Span] = (), color: int = 0,
-               thick: int = 1, gap: int = 0, text: bool = True) -> list[Span]:
+def draw_table(
+    img: np.ndarray,
+    ys: list[int],
+    xs: list[int],
+    merged: tuple[Span, ...] | list[Span] = (),
+    color: int = 0,
+    thick: int = 1,
+    gap: int = 0,
+    text: bool = True,
+) -> list[Span]:
     """Rules of a grid, leaving undrawn the borders inside merged regions; digits in every cell.
 
     Returns the expected cells, row-major.
@@ -60,7 +68,7 @@ def draw_table(img: np.ndarray, ys: list[int], xs: list[int], merged: tuple[Span
     spans = {(r, c): (r, c, 1, 1) for r in range(n_rows) for c in range(n_cols) if (r, c) not in region}
     spans.update({(r, c): (r, c, rs, cs) for r, c, rs, cs in merged})
     if text:
-        for r, c, rs, cs in spans.values():
+        for r, c, rs, _cs in spans.values():
             h = ys[r + rs] - ys[r]
             scale = min(0.5, h / 60)
             cv2.putText(img, f"{(r * 7 + c) % 100}1", (xs[c] + 6, ys[r] + h // 2 + int(10 * scale)),
@@ -84,7 +92,12 @@ def assert_tiles(t: GridTable) -> None:
     covered = np.zeros((t.n_rows, t.n_cols), int)
     for c in t.cells:
         covered[c.row:c.row + c.row_span, c.col:c.col + c.col_span] += 1
-        want = (t.col_lines[c.col], t.row_lines[c.row], t.col_lines[c.col + c.col_span], t.row_lines[c.row + c.row_span])
+        want = (
+            t.col_lines[c.col],
+            t.row_lines[c.row],
+            t.col_lines[c.col + c.col_span],
+            t.row_lines[c.row + c.row_span],
+        )
         assert np.allclose(c.bbox, want, atol=3)
     assert (covered == 1).all()
     assert spans(t) == sorted(spans(t))
@@ -264,7 +277,10 @@ def reader_parts(path: Path, page_no: int) -> list[tuple[int, int, list[Span]]]:
         for c in table.cells:
             cut = first.get(c.page + 1)
             if cut is not None and c.row < cut < c.row + c.row_span:  # a folded label: split it again
-                cells += [(c.page, c.row, c.col, cut - c.row, c.col_span), (c.page + 1, cut, c.col, c.row + c.row_span - cut, c.col_span)]
+                cells += [
+                    (c.page, c.row, c.col, cut - c.row, c.col_span),
+                    (c.page + 1, cut, c.col, c.row + c.row_span - cut, c.col_span),
+                ]
             else:
                 cells.append((c.page, c.row, c.col, c.row_span, c.col_span))
         cells = [c[1:] for c in cells if c[0] == page_no]
@@ -278,8 +294,14 @@ def reader_parts(path: Path, page_no: int) -> list[tuple[int, int, list[Span]]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["samples/rendered/000_liaocheng_wjw_2021.pdf", "samples/rendered/004_helan_wjj_2017.pdf",
-                                  "tests/fixtures/unseen/u16_qianling_gaj_2023.pdf"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "samples/rendered/000_liaocheng_wjw_2021.pdf",
+        "samples/rendered/004_helan_wjj_2017.pdf",
+        "tests/fixtures/unseen/u16_qianling_gaj_2023.pdf",
+    ],
+)
 def test_rasterised_reports_match_the_pdf_reader(name: str):
     """At 150 dpi every page's grids equal the born-digital reader's tables: counts and every span."""
     import pypdfium2 as pdfium

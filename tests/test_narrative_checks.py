@@ -18,7 +18,6 @@ from gongkai.models import CheckResult, FieldValue
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
 from gongkai.store import OperationalStore
-
 from samples import REAL, ROOT, seed
 
 RENDERED = ROOT / "samples" / "rendered"
@@ -47,7 +46,9 @@ SEED_003 = [  # 我局没有收到有关政府信息公开的申请; 全年未�
     (2021, "narrative.appeals_review", 0),
     (2021, "narrative.appeals_suit", 0),
 ]
-HUAIAN = [  # 全市共受理…3119件，答复3050件（含上年度结转申请34件，另有103件顺延到下年度答复）; 行政复议351件; 行政诉讼46件
+# 全市共受理…3119件，答复3050件（含上年度结转申请34件，另有103件顺延到下年度答复）;
+# 行政复议351件; 行政诉讼46件
+HUAIAN = [
     (2024, "narrative.requests_received", 3119),
     (2024, "narrative.requests_closed", 3050),
     (2024, "narrative.requests_carried_forward", 103),

@@ -1,7 +1,7 @@
 """Page-image normalisation: seal removal, even background, deskew, orientation (speed: bench/bench_normalise.py)."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -26,7 +26,7 @@ TEXT_PAGE = ("004_helan_wjj_2017", 0)  # paragraphs only, no table
 SKEWS = (-4.5, -2, -0.7, 0, 0.4, 1.3, 3, 5)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _render(name: str, index: int, dpi: int) -> np.ndarray:
     with pdfium.PdfDocument(RENDERED / f"{name}.pdf") as pdf:
         rgb = pdf[index].render(scale=dpi / 72).to_numpy()

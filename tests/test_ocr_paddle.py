@@ -87,7 +87,7 @@ def test_missing_paddleocr_says_pip_install(model_dirs, monkeypatch):
     monkeypatch.setitem(sys.modules, "paddleocr", None)  # makes `import paddleocr` fail
     backend = PaddleOcrBackend(*(str(d) for d in model_dirs))
     with pytest.raises(RuntimeError, match=r"pip install 'gongkai\[paddle\]'"):
-        backend._recogniser
+        _ = backend._recogniser
 
 
 def test_backend_from_settings_env(monkeypatch, model_dirs):

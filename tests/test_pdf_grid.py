@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from complete import assert_complete
 
 from gongkai.extractors.pipeline import extract_file
 from gongkai.extractors.readers import read_document
 from gongkai.extractors.scan.grid import find_grids
 from gongkai.models import Document, Report, Table
-from complete import assert_complete
 from samples import ROOT
 
 HARD = ROOT / "tests" / "fixtures" / "hard"

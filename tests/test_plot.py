@@ -7,13 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from review_app import PASSWORDS, make_store, served_with_users
 from typer.testing import CliRunner
 
 from gongkai.cli import app
 from gongkai.plot import charts_for, write_plots
 from gongkai.store.analytics_views import PanelPoint
-
-from review_app import PASSWORDS, make_store, served_with_users
 from samples import ROOT, seed
 
 AGENCY = "聊城市卫生健康委员会"
@@ -79,7 +78,9 @@ def test_points_carry_their_status_and_text_is_escaped(tmp_path: Path) -> None:
 
 def test_the_report_page_shows_its_agency_series(tmp_path: Path) -> None:
     rendered = ROOT / "samples" / "rendered"
-    url, analytics = make_store(tmp_path, [rendered / "000_liaocheng_wjw_2021.html", rendered / "000_liaocheng_wjw_2022.html"])
+    url, analytics = make_store(
+        tmp_path, [rendered / "000_liaocheng_wjw_2021.html", rendered / "000_liaocheng_wjw_2022.html"]
+    )
     with served_with_users(url, analytics) as base:
         with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as anonymous:
             assert anonymous.get("/reports/1/series.png").status_code == 303  # to the login page

@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from review_samples import RULE_FIELDS, UNRECOGNISED_FIELD, WRONG_CELL, broken_html, broken_result
 
 from gongkai.models.review import QueueFilter, User
 from gongkai.review.errors import VersionConflict
 from gongkai.review.rules import recheck_document
 from gongkai.review.service import ReviewService
-
-from review_samples import RULE_FIELDS, UNRECOGNISED_FIELD, WRONG_CELL, broken_html, broken_result
 
 PASSWORD = "correct horse battery"
 
@@ -58,7 +57,10 @@ def test_reprocess_keeps_a_correction_and_raises_a_conflict_item(service: Review
     # the machine routed the other fields to review again (its 31 breaks the rules), the
     # recheck on the human 13 confirms them by rule: no item for them
     assert all(cells[f].status == "accepted" for f in RULE_FIELDS)
-    assert {i.field_id for i in service.queue(wang, QueueFilter()) if i.kind == "field"} == {WRONG_CELL, UNRECOGNISED_FIELD}
+    assert {i.field_id for i in service.queue(wang, QueueFilter()) if i.kind == "field"} == {
+        WRONG_CELL,
+        UNRECOGNISED_FIELD,
+    }
     assert len([i for i in service.queue(wang, QueueFilter()) if i.kind == "unmapped"]) == 1  # not twice
     changed = [a for a in service.audit(boss, limit=1000) if a.action == "pipeline_changed"]
     assert changed and all(a.user is None for a in changed)
@@ -124,5 +126,7 @@ def test_gongkai_run_reprocess_publishes_the_queue(tmp_path: Path, prefect_home:
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["process-documents-summary"])),
             sort="CREATED_DESC", limit=1)
     assert "## Open review queue by reason" in latest.data
-    assert "| its row was not recognised: 其他对外管理服务事项 | 2 |" in latest.data  # the unmapped row and its template row's field
+    assert (
+        "| its row was not recognised: 其他对外管理服务事项 | 2 |" in latest.data
+    )  # the unmapped row and its template row's field
     assert "| pipeline now reads 31" in latest.data

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from review_samples import WRONG_CELL, service_with_broken_report
 from typer.testing import CliRunner
 
 from gongkai.cli import app
 from gongkai.extractors.anomalies import find_anomalies
 from gongkai.models.review import QueueFilter, User
 from gongkai.review.service import ReviewService
-
-from review_samples import WRONG_CELL, service_with_broken_report
 
 PASSWORD = "correct horse battery"
 
@@ -132,10 +131,10 @@ def test_export_complete_only_leaves_out_reports_with_open_items(service: Review
 
 def test_a_save_refreshes_its_report_as_a_full_rebuild_would(service: ReviewService, wang: User,
                                                              tmp_path: Path) -> None:
+    from review_samples import broken_html
+
     from gongkai.extractors.pipeline import extract_file
     from gongkai.store.analytics import load_analytics
-
-    from review_samples import broken_html
 
     service.store.save_result(extract_file(broken_html(tmp_path, "other.html", new_value=30)))
     service.confirm(wang, _item(service, wang, WRONG_CELL))  # the first save: a full build (no file yet)
@@ -157,4 +156,6 @@ def test_a_save_refreshes_its_report_as_a_full_rebuild_would(service: ReviewServ
 
     incremental, rebuilt = dump(service.analytics.path), dump(full)
     assert incremental == rebuilt
-    assert ("corrected", 13.0) in {(r[11], r[9]) for r in incremental["field_values"] if r[8] == WRONG_CELL}  # agency_key is column 4
+    assert ("corrected", 13.0) in {
+        (r[11], r[9]) for r in incremental["field_values"] if r[8] == WRONG_CELL
+    }  # agency_key is column 4

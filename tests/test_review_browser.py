@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve, served_with_users
 
 from gongkai.review.service import ReviewService
 from gongkai.store import export_analytics
-
-from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve, served_with_users
 from samples import ROOT
 
 playwright_sync = pytest.importorskip("playwright.sync_api")

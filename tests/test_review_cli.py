@@ -8,13 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from review_app import Broken, broken_sample, free_port, make_store
 from typer.testing import CliRunner
 
 from gongkai.cli import app
 from gongkai.review.errors import AuthenticationFailed
 from gongkai.review.service import ReviewService
-
-from review_app import Broken, broken_sample, free_port, make_store
 
 runner = CliRunner()
 

@@ -6,12 +6,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from review_app import make_store, served_with_users
+from test_review_web import login
 
 from gongkai.review.web.rendering import png_size
-
-from review_app import make_store, served_with_users
 from samples import ROOT
-from test_review_web import login
 
 SCAN = ROOT / "samples" / "scans" / "003_changle_wjj_2021_screenshot.png"
 

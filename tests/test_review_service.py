@@ -12,17 +12,26 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from review_samples import (
+    RULE_FIELDS,
+    UNKNOWN_LABEL,
+    UNRECOGNISED_FIELD,
+    WRONG_CELL,
+    broken_result,
+    service_with_broken_report,
+)
 
 from gongkai.models.review import QueueFilter, User
 from gongkai.review.errors import (
-    AuthenticationFailed, InvalidValue, ItemNotFound, ItemUnavailable, PermissionDenied, VersionConflict,
+    AuthenticationFailed,
+    InvalidValue,
+    ItemNotFound,
+    ItemUnavailable,
+    PermissionDenied,
+    VersionConflict,
 )
 from gongkai.review.service import ReviewService
 from gongkai.store.operational import OperationalStore
-
-from review_samples import (
-    RULE_FIELDS, UNKNOWN_LABEL, UNRECOGNISED_FIELD, WRONG_CELL, broken_result, service_with_broken_report,
-)
 
 PASSWORD = "correct horse battery"
 
@@ -66,7 +75,9 @@ def _actions(service: ReviewService, admin: User) -> list[str]:
 # ---------------------------------------------------------------------------------------
 def test_saving_enqueues_doubtful_fields_and_unmapped_rows(service: ReviewService, wang: User) -> None:
     items = service.queue(wang, QueueFilter())
-    assert sorted(i.field_id for i in items if i.kind == "field") == sorted([WRONG_CELL, *RULE_FIELDS, UNRECOGNISED_FIELD])
+    assert sorted(i.field_id for i in items if i.kind == "field") == sorted(
+        [WRONG_CELL, *RULE_FIELDS, UNRECOGNISED_FIELD]
+    )
     (row,) = [i for i in items if i.kind == "unmapped"]
     assert row.field_id is None and row.raw == "0"
     assert row.reasons == [f"its row was not recognised: {UNKNOWN_LABEL}"]
@@ -353,7 +364,9 @@ def test_api_tokens_are_stored_hashed(service: ReviewService, wang: User, boss: 
     assert "token_issued" in _actions(service, boss)
 
 
-def test_a_save_waits_for_another_writer_instead_of_failing(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_save_waits_for_another_writer_instead_of_failing(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     url = f"sqlite:///{tmp_path / 'ops.sqlite'}"
     svc = ReviewService(url)
     folder = tmp_path_factory.getbasetemp() / "review-samples"

@@ -10,15 +10,12 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-
-from gongkai.models.review import QueueFilter
-from gongkai.store.operational import head_revision
-from gongkai.review.service import ReviewService
-from gongkai.store import operational as op_module
-from gongkai.store.operational import OperationalStore, alembic_config
-
 from review_samples import WRONG_CELL, broken_result
 
+from gongkai.models.review import QueueFilter
+from gongkai.review.service import ReviewService
+from gongkai.store import operational as op_module
+from gongkai.store.operational import OperationalStore, alembic_config, head_revision
 
 
 @pytest.fixture

@@ -10,13 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
+from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve
 
 from gongkai.models.review import QueueFilter
 from gongkai.review.service import ReviewService
 from gongkai.review.web.app import create_app
 from gongkai.review.web.security import CSP
-
-from review_app import PASSWORDS, XSS, Broken, add_users, broken_sample, make_store, serve
 
 
 @pytest.fixture()
@@ -166,7 +165,9 @@ def test_security_headers_on_pages_and_api(base: str) -> None:
 
 
 # -- CSRF ------------------------------------------------------------------------------------
-def test_cookie_post_without_csrf_is_refused_and_nothing_saved(service: ReviewService, sample: Broken, base: str) -> None:
+def test_cookie_post_without_csrf_is_refused_and_nothing_saved(
+    service: ReviewService, sample: Broken, base: str
+) -> None:
     client = login(base, "rita")
     item = item_of(service, sample.field_id)
     refused = client.post(f"/api/items/{item}/correct", json={"value": sample.true_value})

@@ -95,7 +95,11 @@ def _two_page_scan_with_unreadable_second(path: Path) -> None:
     second = Image.fromarray(np.random.default_rng(2).integers(150, 255, (800, 600), np.uint8))
     first.save(path, save_all=True, append_images=[second], resolution=72)
     data = bytearray(path.read_bytes())
-    images = [m.end() for m in re.finditer(rb"(?<!end)stream\r?\n", data) if b"/Subtype /Image" in data[m.start() - 150:m.start()]]
+    images = [
+        m.end()
+        for m in re.finditer(rb"(?<!end)stream\r?\n", data)
+        if b"/Subtype /Image" in data[m.start() - 150 : m.start()]
+    ]
     start = images[-1]  # the second page's image data: big enough to garble its middle only
     data[start + 64: start + 2064] = b"\xba\xad" * 1000
     path.write_bytes(bytes(data))

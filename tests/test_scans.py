@@ -12,12 +12,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from complete import assert_complete, is_not_found
 
 from gongkai.extractors.pipeline import extract_document, extract_file
 from gongkai.extractors.readers import read_document
 from gongkai.extractors.scan.crops import CROP_MARGIN
 from gongkai.models import Document, ExtractionResult
-from complete import assert_complete, is_not_found
 from samples import ROOT
 
 SCANS = ROOT / "samples" / "scans"
@@ -77,7 +77,9 @@ def test_scanned_pages_come_as_grey_pngs_in_the_space_of_the_bboxes(scanned: Ext
     (report,) = [r for r in scanned.reports if r.kind == "tabular"]
     assert set(report.page_images) == {f.page for f in report.fields if f.page is not None} == {1, 2}
     pages = {number: _grey_page(png) for number, png in report.page_images.items()}
-    assert all(f.bbox[2] <= pages[f.page].shape[1] and f.bbox[3] <= pages[f.page].shape[0] for f in report.fields if f.bbox)
+    assert all(
+        f.bbox[2] <= pages[f.page].shape[1] and f.bbox[3] <= pages[f.page].shape[0] for f in report.fields if f.bbox
+    )
     assert sum(len(png) for png in report.page_images.values()) < 600_000  # two 200 dpi pages, compact
     assert "page_images" not in scanned.to_json()
     # a 表三 row removed from the scan: its fields are not found, placed on the table, cropped from the same pixels

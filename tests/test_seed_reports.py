@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from complete import assert_complete
 
 from gongkai.extractors.pipeline import extract_file
 from gongkai.models import ExtractionResult, Report
-from complete import assert_complete
 from samples import ROOT, SEEDS, SPECS
 
 SPEC_FILES = sorted(SPECS.glob("*.yaml"))
@@ -39,7 +39,9 @@ def test_seed_report_matches_spec(spec_file: Path) -> None:
     expected = spec["fields"]
     assert sorted(set(got) - set(expected)) == [], "fields extracted that the document does not print"
     assert sorted(set(expected) - set(got)) == [], "printed fields not extracted"
-    wrong = {i: (got[i], v) for i, v in expected.items() if got[i] != pytest.approx(v) and not (got[i] is None and v is None)}
+    wrong = {
+        i: (got[i], v) for i, v in expected.items() if got[i] != pytest.approx(v) and not (got[i] is None and v is None)
+    }
     assert wrong == {}
 
 

@@ -39,7 +39,6 @@ from gongkai.store import (
 )
 from gongkai.store import operational as op_module
 
-
 SHA_2021 = "a1" * 32
 SHA_LEGACY = "b2" * 32
 SHA_BROKEN = "c3" * 32
@@ -401,7 +400,9 @@ def test_iter_fields_filters(store: OperationalStore) -> None:
 # ---------------------------------------------------------------------------------------
 def test_sqlite_connection_settings(sqlite_store: OperationalStore) -> None:
     with sqlite_store.engine.connect() as conn:
-        pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+        def pragma(name: str) -> object:
+            return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+
         assert pragma("journal_mode") == "wal"
         assert pragma("busy_timeout") == op_module.SQLITE_BUSY_TIMEOUT_MS
         assert pragma("foreign_keys") == 1

@@ -6,8 +6,9 @@ extractors/scan/ and works the same whatever backend is configured.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -101,7 +102,9 @@ def crop(image: np.ndarray, box: BBox) -> np.ndarray:
     return image[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)]
 
 
-def detect_in_tiles(image: np.ndarray, tile: int, overlap: int, detect_tile: Callable[[np.ndarray], list[BBox]]) -> list[BBox]:
+def detect_in_tiles(
+    image: np.ndarray, tile: int, overlap: int, detect_tile: Callable[[np.ndarray], list[BBox]]
+) -> list[BBox]:
     """Line boxes of a tall image, detected tile by tile so that no tile is shrunk.
 
     Detectors shrink their input to a maximum side; on a tall screenshot that turned 0

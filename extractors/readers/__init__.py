@@ -18,7 +18,15 @@ from .txt import TxtReader
 
 __all__ = ["Reader", "ReaderError", "read_document", "reader_for"]
 
-_READERS: tuple[Reader, ...] = (TxtReader(), HtmlReader(), MhtReader(), DocxReader(), DocReader(), PdfTextReader(), ScanReader())
+_READERS: tuple[Reader, ...] = (
+    TxtReader(),
+    HtmlReader(),
+    MhtReader(),
+    DocxReader(),
+    DocReader(),
+    PdfTextReader(),
+    ScanReader(),
+)
 
 
 def reader_for(media_type: str) -> Reader:

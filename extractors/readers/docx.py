@@ -18,8 +18,8 @@ from gongkai.config import load_thresholds
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 from gongkai.models.document import CellSource
 
-from .base import ReaderError, check_file_size
 from ..text import collapse_spaces
+from .base import ReaderError, check_file_size
 
 MAX_DOCX_BYTES = 200 * 1024 * 1024
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeAlias
 
 import lxml.etree
 import lxml.html
@@ -17,8 +18,8 @@ from lxml.html import HtmlElement
 from gongkai.config import load_patterns
 from gongkai.models import Cell, Document, SourceInfo, Table, TextBlock
 
-from .base import ReaderError
 from ..text import collapse_spaces
+from .base import ReaderError
 from .html_flatten import flatten_nesting
 from .txt import decode_text, load_bytes
 
@@ -145,7 +146,7 @@ def build_table(rows: list[list[HtmlElement]]) -> Table | None:
 
 
 _FLUSH = object()  # a block boundary in the walk's work list
-_WalkItem = HtmlElement | str | object
+_WalkItem: TypeAlias = HtmlElement | str | object
 
 
 class _Walker:
@@ -225,7 +226,8 @@ def _parse(text: str, name: str) -> tuple[HtmlElement, list[str]]:
         attempts = ((lambda: text, None), (lambda: flatten_nesting(text), None),
                     (lambda: flatten_nesting(text, keep_tables=False),
                      f"{name}: tables nested too deeply for the HTML parser; read as text"))
-        for markup, note in attempts:  # each flattening made only when the parse before it failed
+        # each flattening made only when the parse before it failed; `note` is the parsed one's, read after
+        for markup, note in attempts:  # noqa: B007
             parser = lxml.html.HTMLParser(huge_tree=True)
             root = lxml.html.document_fromstring(markup(), parser=parser)
             if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):

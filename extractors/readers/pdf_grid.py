@@ -163,8 +163,9 @@ def _adjacent(a: PageChar, b: PageChar) -> bool:
 
 
 def _cell(grid_cell: GridCell, box: BBox, text: str, page: int) -> Cell:
+    x0, y0, x1, y1 = (float(v) for v in box)
     return Cell(row=grid_cell.row, col=grid_cell.col, row_span=grid_cell.row_span, col_span=grid_cell.col_span,
-                text=text, bbox=tuple(float(v) for v in box), page=page, source="pdf_text")
+                text=text, bbox=(x0, y0, x1, y1), page=page, source="pdf_text")
 
 
 def _owners(boxes: np.ndarray, items: Sequence[BBox]) -> list[int]:

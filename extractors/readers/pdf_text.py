@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from gongkai.config import load_thresholds
-from gongkai.models import BBox, Cell, Document, Page, PageError, SourceInfo, TextBlock
+from gongkai.models import BBox, Document, Page, PageError, SourceInfo, TextBlock
 
 from ..scan.textlayer import usable_text_layer
 from ..tablejoin import TablePart, join_across_pages
@@ -26,6 +27,9 @@ from ..text import collapse_spaces
 from .base import ReaderError, check_file_size
 from .caps import capped_pages
 from .pdf_grid import PageChar, ruled_tables
+
+if TYPE_CHECKING:  # the scan path is imported only when a page needs OCR (it loads models)
+    from ..scan.page import ScannedPage
 
 MAX_PDF_BYTES = 200 * 1024 * 1024
 
@@ -192,7 +196,7 @@ class PdfTextReader:
         heights = {s.number: s.height for s in scans}
         blocks = join_across_pages(items, heights)
         pages = [Page(number=s.number, width=s.width, height=s.height) for s in text_scans]
-        scanned = []
+        scanned: list[ScannedPage] = []
         if image_numbers:  # deferred import: the scan path loads OCR models
             from ..scan.raster import pdf_pages
             from .scan import blocks_of, read_page_images

@@ -24,7 +24,9 @@ if TYPE_CHECKING:  # the scan stages are imported on first use: they load OpenCV
     from ..scan.raster import PageImage
 
 
-def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = None) -> tuple[list[ScannedPage], list[PageError], int]:
+def read_page_images(
+    pages: Iterable[PageImage], backend: OcrBackend | None = None
+) -> tuple[list[ScannedPage], list[PageError], int]:
     """OCR every page, one at a time (one page's pixels in memory); a page's failure is its PageError."""
     from ..scan.page import read_page
 
@@ -57,7 +59,9 @@ def blocks_of(pages: list[ScannedPage]) -> list[TextBlock | TablePart]:
     return join_across_pages(items, heights)
 
 
-def document_from_scans(source: SourceInfo, pages: list[ScannedPage], errors: list[PageError], n_pages: int) -> Document:
+def document_from_scans(
+    source: SourceInfo, pages: list[ScannedPage], errors: list[PageError], n_pages: int
+) -> Document:
     lost = f" ({'; '.join(e.message for e in errors[:3])})" if errors else ""
     if not pages:
         raise ReaderError("corrupt", f"{source.name}: none of its {n_pages} page(s) could be decoded{lost}")

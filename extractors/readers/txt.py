@@ -369,6 +369,6 @@ def header_metadata(lines: list[str]) -> dict[str, str]:
     for line in lines[:HEADER_SCAN_LINES]:
         match = _HEADER_LINE.match(line)
         name = wanted.get(match["key"].lower()) if match else None
-        if name and match["value"] and name not in found:
+        if name and match and match["value"] and name not in found:
             found[name] = match["value"]
     return found

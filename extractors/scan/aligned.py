@@ -241,10 +241,14 @@ def _grid(lines: list[_Row], tall: list[_Item], line_height: float) -> GridTable
 
 def _first_body_row(rows: list[_Row], columns: list[tuple[float, float]]) -> int | None:
     """The first row under the column headings (a row of blanks may come before the first value)."""
-    first_value = next((i for i, row in enumerate(rows) if any(_value_column(it, columns) is not None for it in row.items)), None)
+    first_value = next(
+        (i for i, row in enumerate(rows) if any(_value_column(it, columns) is not None for it in row.items)), None
+    )
     if first_value is None:
         return None
-    headings = [i for i in range(first_value) if any((it.box[0] + it.box[2]) / 2 >= columns[0][0] for it in rows[i].items)]
+    headings = [
+        i for i in range(first_value) if any((it.box[0] + it.box[2]) / 2 >= columns[0][0] for it in rows[i].items)
+    ]
     return headings[-1] + 1 if headings else first_value
 
 
@@ -364,7 +368,9 @@ def _without_overlapping_spans(cells: dict[tuple[int, int], GridCell]) -> dict[t
     return cells
 
 
-def _add_tall(cells: dict[tuple[int, int], GridCell], tall: list[_Item], rows: list[_Row], label_starts: list[float]) -> None:
+def _add_tall(
+    cells: dict[tuple[int, int], GridCell], tall: list[_Item], rows: list[_Row], label_starts: list[float]
+) -> None:
     """A vertical label as one cell spanning the rows whose middle it covers, where its column is free."""
     for it in tall:
         if it.box[2] > label_starts[-1] + 4 * CELL_PAD and (it.box[0] + it.box[2]) / 2 > label_starts[-1]:

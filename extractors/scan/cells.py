@@ -228,7 +228,10 @@ def _stray_marks_flagged(text: str, flags: list[str]) -> str:
     kept = _number_start(plain)
     if kept is None or kept == plain:
         return text
-    flags.append(f"OCR read '{text}': '{plain[len(kept):]}' cannot follow a number there (a speck?), read as '{kept}': check the image")
+    flags.append(
+        f"OCR read '{text}': '{plain[len(kept) :]}' cannot follow a number there (a speck?), "
+        f"read as '{kept}': check the image"
+    )
     return kept
 
 

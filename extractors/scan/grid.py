@@ -61,7 +61,7 @@ def find_grids(image: np.ndarray) -> list[GridTable]:
         return []
     meets = _meets(hs, vs, sh, sv, _px(TOUCH_IN, px))
     reaches = _meets(hs, vs, sh, sv, _px(REACH_IN, px))
-    reach_h, reach_v = reaches.any(1), reaches.any(0)
+    reach_h, reach_v = np.any(reaches, axis=1), np.any(reaches, axis=0)
     meets &= reach_h[:, None] & reach_v[None, :]
     tables = []
     for h_idx, v_idx in _groups(meets):
@@ -139,7 +139,10 @@ def _rule_masks(ink: np.ndarray, px: float) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal and vertical runs longer than a character stroke, small gaps closed."""
     masks = []
     for horizontal in (True, False):
-        def kernel(n: int) -> np.ndarray:  # odd, centred: even kernels shift OpenCV's open and close
+
+        def kernel(
+            n: int, horizontal: bool = horizontal
+        ) -> np.ndarray:  # odd, centred: even kernels shift OpenCV's open and close
             return cv2.getStructuringElement(cv2.MORPH_RECT, (n | 1, 1) if horizontal else (1, n | 1))
         mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel(_px(SEAL_CLOSE_IN, px)))
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel(_px(MIN_RULE_IN, px)))
@@ -307,7 +310,7 @@ def _gap_rows(v_ev: np.ndarray, ink: np.ndarray, xs: np.ndarray, sv: float, cy: 
     table whose two side walls are drawn along most rows (a table drawn without side walls has
     no such test). The band between two tables that strokes of a title line tied together."""
     sides = np.array([_wall(v_ev, ink, xs, sv, cy.T, band, margin, True, i) for i in (0, len(xs) - 1)])
-    boxed = sides.all(0)
+    boxed = np.all(sides, axis=0)
     if boxed.mean() < BOXED_SHARE:
         return np.zeros(len(boxed), bool)
     return ~boxed

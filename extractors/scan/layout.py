@@ -20,6 +20,7 @@ import layoutparser as lp
 import numpy as np
 
 from gongkai.models import BBox, GridTable, PageRegion
+from gongkai.models.document import RegionType
 
 from .boxes import area, intersection, union
 
@@ -126,7 +127,8 @@ def _grown(box: BBox, others: list[T], box_of: Callable[[T], BBox]) -> tuple[BBo
 
 
 def _box(block: lp.TextBlock) -> BBox:
-    return tuple(float(v) for v in block.coordinates)
+    x0, y0, x1, y1 = (float(v) for v in block.coordinates)
+    return x0, y0, x1, y1
 
 
 def regions(layout: lp.Layout, grids: list[GridTable]) -> list[PageRegion]:
@@ -172,7 +174,7 @@ def join_regions(found: list[tuple[str, BBox]]) -> list[tuple[str, BBox]]:
     return sorted(joined, key=lambda j: j[1][1])
 
 
-def _blocks(items: lp.Layout | Iterable[PageRegion]) -> list[tuple[str, BBox, float]]:
+def _blocks(items: lp.Layout | Iterable[PageRegion]) -> list[tuple[RegionType, BBox, float]]:
     """(type, box, score) of the model's regions, from a Layout or from PageRegions (rules ones skipped)."""
     if isinstance(items, lp.Layout):
         return [(b.type, _box(b), float(b.score)) for b in items]

@@ -4,8 +4,8 @@ Scans arrive with red seals printed over the figures, shadows, a few degrees of 
 sometimes a quarter or half turn; screenshots arrive clean. `normalise_page` removes the
 seal, evens the background, turns a sideways page and levels it, so that later stages
 can look for straight black rules on white paper. Whether a page is upside down cannot be
-seen from its structure: page.upside_down decides that from OCR of the page's text lines. Every estimate is made on a downscaled
-copy; the full-resolution image is warped once.
+seen from its structure: page.upside_down decides that from OCR of the page's text lines.
+Every estimate is made on a downscaled copy; the full-resolution image is warped once.
 
 Angles are clockwise in degrees as the image is displayed (y down), like `rotation`.
 """
@@ -211,7 +211,7 @@ def _skew(ink: np.ndarray) -> float:
     xs, ys = points[:, 0, 0].astype(np.float32), points[:, 0, 1].astype(np.float32)
     offset = np.tan(np.radians(SKEW_MAX + 1)) * sum(ink.shape) + 1  # the same bins at every angle
     coarse = np.arange(-SKEW_MAX, SKEW_MAX + 1e-6, SKEW_COARSE_STEP)
-    best = coarse[np.argmax([_peakedness(ys[::4], xs[::4], a, 2.0, offset) for a in coarse])]
+    best = coarse[np.argmax([_peakedness(ys[::4], xs[::4], float(a), 2.0, offset) for a in coarse])]
     n = int(round(1.5 * SKEW_COARSE_STEP / SKEW_FINE_STEP))
     fine = best + SKEW_FINE_STEP * np.arange(-n, n + 1)
     scores = np.array([_peakedness(ys[::2], xs[::2], a, 1.0, offset) for a in fine])
@@ -268,7 +268,7 @@ def _line_share(text: np.ndarray, k: int, length: int) -> float:
     """Share of ink in horizontal runs `length` long once gaps up to `k` are bridged."""
     smeared = cv2.morphologyEx(text, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8))
     runs = cv2.morphologyEx(smeared, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    return np.count_nonzero(runs & text) / max(1, np.count_nonzero(text))
+    return np.count_nonzero(runs & text) / max(1, int(np.count_nonzero(text)))
 
 
 def _notes(rotation: int, skew: float, seal: float, small: np.ndarray) -> list[str]:

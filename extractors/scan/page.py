@@ -1,4 +1,5 @@
-"""One page image to text blocks and tables: normalise, detect lines, find grids and layout regions, OCR, fill the cells."""
+"""One page image to text blocks and tables: normalise, detect lines, find grids and layout regions,
+OCR, fill the cells."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,8 +16,8 @@ from .aligned import aligned_grids, text_table_regions
 from .cells import CellReading, add_ink_boxes, assign_lines, group_lines, read_cells, reads_as_number, to_cell
 from .grid import find_grids, has_rules
 from .layout import detect_layout, join_regions, regions, unruled_regions
-from .wired import wired_grid
 from .normalise import normalise_page
+from .wired import wired_grid
 
 EDGE_TOLERANCE_FRACTION = 0.012  # of the page width: column rules of two pages' table parts agree within this
 DET_SCALE_WIDTH = 1000  # px: pages are shrunk to this width for line detection (A4 at 200 dpi: 10.5 pt text ~17 px)
@@ -73,7 +74,7 @@ def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPag
     check_cut_numbers(grids, tables, bgr, notes)
     tolerance = EDGE_TOLERANCE_FRACTION * gray.shape[1]
     parts = [_part(number, grid, [to_cell(c, number) for c in cells], tolerance) for grid, cells in zip(grids, tables)]
-    page.items = sorted([*_text_blocks(number, outside, reader), *parts], key=lambda it: it.bbox[1])
+    page.items = sorted([*_text_blocks(number, outside, reader), *parts], key=lambda it: it.bbox[1] if it.bbox else 0.0)
     return page
 
 
@@ -96,13 +97,17 @@ def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable],
             notes.append(f"table at {where}: structure from the wired-table model")
         elif aligned:
             found += aligned
-            notes.append(f"{kind} at {where} is a table without ruling lines: rows and columns from the alignment of its text")
+            notes.append(
+                f"{kind} at {where} is a table without ruling lines: rows and columns from the alignment of its text"
+            )
         elif kind == "table":
             lost.append(f"a table without ruling lines at {where}: no grid found, read as text lines")
     return found
 
 
-def check_cut_numbers(grids: list[GridTable], tables: list[list[CellReading]], image: np.ndarray, notes: list[str]) -> None:
+def check_cut_numbers(
+    grids: list[GridTable], tables: list[list[CellReading]], image: np.ndarray, notes: list[str]
+) -> None:
     """The wired-table model as a check on the lattice where a detected text line runs across
     one of its rules into a cell that reads as a number: if the model draws no rule there (a
     stroke or a stain taken for one), the cell is flagged, as it may hold only part of the
@@ -142,8 +147,8 @@ def detect_lines(backend: OcrBackend, image: np.ndarray, area: BBox) -> list[BBo
     detection cost grows with area, and margins and blank half-pages hold nothing to find."""
     x0, y0, x1, y1 = (int(v) for v in area)
     scale = min(1.0, DET_SCALE_WIDTH / image.shape[1])
-    area = image[y0:y1, x0:x1]
-    small = area if scale == 1.0 else cv2.resize(area, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    crop = image[y0:y1, x0:x1]
+    small = crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return [(bx0 / scale + x0, by0 / scale + y0, bx1 / scale + x0, by1 / scale + y0)
             for bx0, by0, bx1, by1 in backend.detect(small)]
 

@@ -26,7 +26,11 @@ BORDER_PX = 3  # a polygon this close to the crop's edge is margin outside the o
 FRAME_RULE_SHARE = 0.5  # a rule mask row (column) this full is a long rule: the frame is drawn through the outermost
 FRAME_PX = 2  # thickness of that frame: the package draws its rules 2 px wide
 
-_NAMES = {"lattice": "lattice", "wired-model": "the model", "aligned": "text alignment"}  # how differences name each method
+_NAMES = {
+    "lattice": "lattice",
+    "wired-model": "the model",
+    "aligned": "text alignment",
+}  # how differences name each method
 _lock = threading.Lock()
 _model = None
 
@@ -138,7 +142,7 @@ def _lines(lo: np.ndarray, hi: np.ndarray, start: np.ndarray, end: np.ndarray) -
 def _with_holes(logic: np.ndarray, n_rows: int, n_cols: int) -> list[tuple[int, int, int, int]]:
     """The model's cells, plus one per block of grid slots none covers (a cell the package dropped
     because it leaked into the margin through a gap the frame did not close), row-major."""
-    cells = sorted({tuple(int(v) for v in g) for g in logic})
+    cells = sorted({(int(g[0]), int(g[1]), int(g[2]), int(g[3])) for g in logic})
     bare = np.ones((n_rows, n_cols), bool)
     for r0, r1, c0, c1 in cells:
         bare[r0:r1 + 1, c0:c1 + 1] = False

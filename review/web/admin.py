@@ -1,5 +1,7 @@
 """Admins only: users (add, deactivate, issue an API token), learned label variants
-(list, revoke) and agencies (list, merge), as a page with plain forms and as JSON. A reviewer gets 403 everywhere here."""
+(list, revoke) and agencies (list, merge), as a page with plain forms and as JSON.
+A reviewer gets 403 everywhere here."""
+
 from __future__ import annotations
 
 from typing import Annotated

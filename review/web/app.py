@@ -16,7 +16,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from gongkai.review.errors import (
-    AuthenticationFailed, InvalidValue, ItemNotFound, ItemUnavailable, PermissionDenied, ReviewError,
+    AuthenticationFailed,
+    InvalidValue,
+    ItemNotFound,
+    ItemUnavailable,
+    PermissionDenied,
+    ReviewError,
     VersionConflict,
 )
 from gongkai.review.service import ReviewService

@@ -35,10 +35,11 @@ def queue_filter(
         return text.strip() or None if text is not None else None
 
     try:
-        return QueueFilter(
-            agency=blank(agency), year=blank(year), template=blank(template), reason=blank(reason),
-            source_kind=blank(source_kind), report_id=blank(report_id),
-        )
+        # model_validate: the query's strings ("2021") are pydantic's to convert, not the caller's
+        return QueueFilter.model_validate({
+            "agency": blank(agency), "year": blank(year), "template": blank(template), "reason": blank(reason),
+            "source_kind": blank(source_kind), "report_id": blank(report_id),
+        })
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InvalidValue(f"bad queue filter {first['loc'][0]}: {first['msg']}") from exc
