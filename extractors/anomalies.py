@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+
 from gongkai.config import load_anomaly_settings, load_template, template_ids
 from gongkai.models.analytics import Anomaly, AnomalyKind, Number, SeriesPoint
 
 from .checks import expand_rule, format_number
+
 
 def find_anomalies(points: Iterable[SeriesPoint]) -> list[Anomaly]:
     """Every anomaly of every agency, by agency, field and year. One point per (agency, year,

@@ -28,6 +28,7 @@ from gongkai.extractors.pipeline import PIPELINE_VERSION, extract_file
 from gongkai.flows.prefect_api import owned_ephemeral_api
 from gongkai.models import ExtractionResult, LearnedLabel
 from gongkai.review.rules import recheck_document
+from gongkai.store.analytics import load_analytics
 from gongkai.store.errors import StoreBusy
 from gongkai.store.operational import OperationalStore
 from gongkai.store.review import ReviewReader

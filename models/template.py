@@ -164,9 +164,15 @@ class AlignmentScores(BaseModel):
     skip_observed: float = Field(default=-0.4, le=0, description="a printed row left unmapped")
     skip_required_row: float = Field(default=-0.05, le=0, description="a required template row the document lacks")
     unlabelled_match: float = Field(default=0.3, ge=0, description="a row whose label was lost, placed by position")
-    parent_match: float = Field(default=0.5, ge=0, description="a row only its group label names, on the group's first row")
-    parent_label_min: float = Field(default=0.9, ge=0, le=1, description="leaf to group label similarity for parent_match")
-    blank_row_label_min: float = Field(default=0.8, ge=0, le=1, description="label similarity that makes a blank row count")
+    parent_match: float = Field(
+        default=0.5, ge=0, description="a row only its group label names, on the group's first row"
+    )
+    parent_label_min: float = Field(
+        default=0.9, ge=0, le=1, description="leaf to group label similarity for parent_match"
+    )
+    blank_row_label_min: float = Field(
+        default=0.8, ge=0, le=1, description="label similarity that makes a blank row count"
+    )
 
 
 class FieldConfidence(BaseModel):
@@ -195,7 +201,9 @@ class Thresholds(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     alignment: AlignmentScores = Field(default_factory=AlignmentScores)
     field_confidence: FieldConfidence = Field(default_factory=FieldConfidence)
-    doubted_cap: float = Field(default=0.5, ge=0, le=1, description="confidence cap of a field a rule or sentence contradicts")
+    doubted_cap: float = Field(
+        default=0.5, ge=0, le=1, description="confidence cap of a field a rule or sentence contradicts"
+    )
 
 
 class LearnedLabel(BaseModel):

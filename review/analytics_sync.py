@@ -65,14 +65,14 @@ class AnalyticsSync:
         try:
             if report_id is not None:
                 try:
-                    refresh_report(self.store, Path(self.path), report_id, find_anomalies=find_anomalies,
+                    refresh_report(self.store, path, report_id, find_anomalies=find_anomalies,
                                    wait_s=WRITE_WAIT_S)
                     self.last_error = None
                     return True
                 except NeedsRebuild:
                     pass
             field_ids = [i for t in load_templates() for i in t.field_ids()]
-            load_analytics(self.store, Path(self.path), find_anomalies=find_anomalies, field_ids=field_ids,
+            load_analytics(self.store, path, find_anomalies=find_anomalies, field_ids=field_ids,
                            wait_s=WRITE_WAIT_S)
         except (AnalyticsBusy, duckdb.IOException) as exc:  # another writer holds the file
             self.last_error = str(exc)

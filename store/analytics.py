@@ -17,7 +17,6 @@ import duckdb
 from gongkai.config import table_ids
 from gongkai.models.analytics import AnomalyFinder
 
-from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .analytics_file import DEFAULT_WAIT_S, rewrite
 from .analytics_views import ANALYST_TABLES, build_analyst_tables, refresh_analyst_rows
 from .operational import OperationalStore

@@ -76,7 +76,7 @@ def build_analyst_tables(con: duckdb.DuckDBPyConnection, operational: Operationa
     _append(con, "checks", _check_rows(operational))
     con.execute(_ANOMALIES_DDL)
     _insert_anomalies(con, None, find_anomalies)
-    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in ANALYST_TABLES}
+    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in ANALYST_TABLES}
 
 
 def refresh_analyst_rows(con: duckdb.DuckDBPyConnection, operational: OperationalStore, report_id: int,

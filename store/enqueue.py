@@ -3,7 +3,7 @@ rows, and the scanned pages a reviewer looks at."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection

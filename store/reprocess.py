@@ -20,6 +20,7 @@ from gongkai.models import ExtractionResult, FieldValue, Report
 
 from . import enqueue
 from .audit import utc_now, write_audit
+from .page_issues import save_page_issues
 from .results import insert_checks, insert_fields, insert_report, insert_unmapped
 from .schema import checks, documents, fields, reports, review_queue, unmapped
 
@@ -36,7 +37,9 @@ class ReprocessCounts:
     changed: int = 0
 
 
-def reprocess_document(conn: Connection, document_id: int, result: ExtractionResult, path: str | None) -> ReprocessCounts:
+def reprocess_document(
+    conn: Connection, document_id: int, result: ExtractionResult, path: str | None
+) -> ReprocessCounts:
     counts = ReprocessCounts(reports=len(result.reports))
     # the document's reports first, as every review writer does (no deadlock with a save)
     conn.execute(sa.select(reports.c.id).where(reports.c.document_id == document_id)

@@ -16,7 +16,13 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from gongkai.config import amount_field_ids
 from gongkai.models import (
-    CheckResult, ExtractionResult, FieldValue, Report, SourceInfo, StageError, UnmappedCell,
+    CheckResult,
+    ExtractionResult,
+    FieldValue,
+    Report,
+    SourceInfo,
+    StageError,
+    UnmappedCell,
 )
 
 from . import enqueue

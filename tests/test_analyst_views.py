@@ -72,7 +72,12 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store.migrate()
         for path in (seed("000"), REAL / "huaian_city_gov_2024_annual_report.pdf"):
             store.save_result(extract_file(path), path=str(path))
-        load_analytics(store, analytics, find_anomalies=find_anomalies, field_ids=[f for t in load_templates() for f in t.field_ids()])
+        load_analytics(
+            store,
+            analytics,
+            find_anomalies=find_anomalies,
+            field_ids=[f for t in load_templates() for f in t.field_ids()],
+        )
     return analytics
 
 

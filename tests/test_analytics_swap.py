@@ -64,7 +64,9 @@ def test_a_rebuild_goes_through_while_an_analyst_holds_the_file_open(tmp_path: P
         with analyst(analytics) as reader:
             assert int(reader.stdout.readline()) == 1
             store.save_result(extract_file(seed("004")))
-            counts = load_analytics(store, analytics, find_anomalies=find_anomalies)  # before the swap this raised "Could not set lock"
+            counts = load_analytics(
+                store, analytics, find_anomalies=find_anomalies
+            )  # before the swap this raised "Could not set lock"
             assert counts["reports"] == 2
             assert ask(reader) == 1  # the open connection keeps its snapshot
             assert reports_in(analytics) == 2  # a new connection opens the new file

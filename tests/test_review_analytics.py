@@ -144,7 +144,12 @@ def test_a_save_refreshes_its_report_as_a_full_rebuild_would(service: ReviewServ
     full = tmp_path / "full.duckdb"
     from gongkai.config import load_templates
 
-    load_analytics(service.store, full, find_anomalies=find_anomalies, field_ids=[i for t in load_templates() for i in t.field_ids()])
+    load_analytics(
+        service.store,
+        full,
+        find_anomalies=find_anomalies,
+        field_ids=[i for t in load_templates() for i in t.field_ids()],
+    )
 
     def dump(path: Path) -> dict[str, list]:
         con = duckdb.connect(str(path), read_only=True)

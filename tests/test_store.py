@@ -532,7 +532,9 @@ def test_corrected_value_reaches_analytics(store: OperationalStore, tmp_path: Pa
     db = tmp_path / "analytics.duckdb"
     load_analytics(_filled(store), db, find_anomalies=find_anomalies)
     store.apply_correction(_queue_id(store), 0, reviewer="wang")
-    counts = load_analytics(store, db, find_anomalies=find_anomalies, field_ids=["requests.granted.total"])  # rebuild in place
+    counts = load_analytics(
+        store, db, find_anomalies=find_anomalies, field_ids=["requests.granted.total"]
+    )  # rebuild in place
     assert counts["field_values"] == 11
     con = duckdb.connect(str(db), read_only=True)
     try:
