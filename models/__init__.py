@@ -1,5 +1,9 @@
 """Pydantic types every stage shares. No I/O."""
-from .document import BBox, Block, Cell, CellSource, Document, Page, PageError, PageNote, SourceInfo, Table, TextBlock
+from .document import (
+    BBox, Block, Cell, CellSource, Document, Page, PageError, PageNote, SourceInfo, Table, TableMethod, TextBlock,
+)
+from .extraction import ExtractionState, ExtractionStatus, PageState
+from .parts import PageImage, Reading, Segment, TablePart
 from .report import (
     SCHEMA,
     CheckResult,
@@ -18,7 +22,8 @@ from .template import ColumnSpec, LearnedLabel, RowSpec, RuleSpec, TableSpec, Te
 
 __all__ = [
     "BBox", "Block", "Cell", "CellSource", "Document", "Page", "PageError", "PageNote", "SourceInfo", "Table",
-    "TextBlock", "SCHEMA", "CheckResult", "DocumentStatus", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
+    "TableMethod", "TextBlock", "ExtractionState", "ExtractionStatus", "PageState",
+    "PageImage", "Reading", "Segment", "TablePart", "SCHEMA", "CheckResult", "DocumentStatus", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
     "GridCell", "GridTable", "OcrLine", "PageRegion",
     "ColumnSpec", "LearnedLabel", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",

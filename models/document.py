@@ -4,18 +4,19 @@ Readers fill these; every later stage reads them. No I/O here.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr
-
-if TYPE_CHECKING:
-    import numpy as np
+from pydantic import BaseModel, Field
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 BBox = tuple[float, float, float, float]
 """(x0, y0, x1, y1) in the page's own space: PDF points or image pixels, origin top-left."""
 
 CellSource = Literal["html", "docx", "doc", "pdf_text", "txt", "ocr"]
+TableMethod = Literal["lattice", "wired", "aligned", "pdf_grid", "html", "docx", "doc", "txt", "flattened"]
+"""How a table's grid was found: a scan's ruling lines (lattice), the wired-table model (wired) or
+the alignment of its text (aligned); a born-digital PDF's drawn rules (pdf_grid); a file's own
+table markup (html, docx, doc, txt); a table run together into text, split again (flattened)."""
 
 
 class Cell(BaseModel):
@@ -52,6 +53,8 @@ class Table(BaseModel):
         description="False: a cell stream (one cell per row, in reading order) whose row "
         "breaks were lost, as in text transcriptions that put each cell on its own line",
     )
+    method: TableMethod = Field(default="txt", description="how its grid was found (provenance; weighs its fields)")
+    quality: str | None = Field(default=None, description="what the reader doubts about the grid as a whole")
 
 
 class TextBlock(BaseModel):
@@ -126,8 +129,10 @@ class Document(BaseModel):
         description="what the page says about itself: HTML <meta name=…> content, a crawl's `key: value` "
         "header lines (e.g. ContentSource, 发布机构); the names kept are config/patterns.yaml page_metadata",
     )
-    _page_images: dict[int, "np.ndarray"] = PrivateAttr(default_factory=dict)
-    """Normalised images of OCR'd pages (the space their bboxes are in), kept for review crops."""
+    page_images: dict[int, Any] = Field(  # numpy arrays: models/ does not import numpy
+        default_factory=dict, exclude=True, repr=False,
+        description="the normalised image of each OCR'd page (the space of its bboxes): the reader hands them "
+        "to the extraction state's pages (models/extraction.py), never serialised")
 
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]

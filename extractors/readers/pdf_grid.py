@@ -26,10 +26,9 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from gongkai.models import BBox, Cell, GridCell, GridTable, PageError
+from gongkai.models import BBox, Cell, GridCell, GridTable, PageError, TablePart
 
 from ..scan.grid import PAGE_SHORT_SIDE_IN, find_grids
-from ..tablejoin import TablePart
 from ..text import collapse_spaces, is_number_text
 
 RENDER_DPI = 100  # as dpi of an A4 page: 0.6 pt rules are ~1 px, the narrowest column (6 mm) ~24 px
@@ -127,7 +126,7 @@ def _fill(grid: GridTable, frame: _Frame, chars: Sequence[PageChar], page: int) 
     _flag_cut_runs(cells, boxes, runs, owner)
     bbox = frame.box(grid.bbox)
     return TablePart(page=page, bbox=bbox, bounds=[frame.x(x) for x in grid.col_lines], n_rows=grid.n_rows,
-                     cells=cells, edge_tolerance=EDGE_TOL, last_page=page, last_bottom=bbox[3])
+                     cells=cells, edge_tolerance=EDGE_TOL, last_page=page, last_bottom=bbox[3], method="pdf_grid")
 
 
 @dataclass

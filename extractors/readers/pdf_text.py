@@ -18,10 +18,10 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from gongkai.config import load_thresholds
-from gongkai.models import BBox, Cell, Document, Page, PageError, SourceInfo, TextBlock
+from gongkai.models import BBox, Cell, Document, Page, PageError, SourceInfo, TablePart, TextBlock
 
 from ..scan.textlayer import usable_text_layer
-from ..tablejoin import TablePart, join_across_pages
+from ..tablejoin import join_across_pages
 from ..text import collapse_spaces
 from .base import ReaderError, check_file_size
 from .caps import capped_pages
@@ -211,5 +211,5 @@ class PdfTextReader:
             page_errors=sorted(page_errors, key=lambda e: e.page or 0),
             warnings=capped,
         )
-        document._page_images.update({p.number: p.image for p in scanned})
+        document.page_images.update({p.number: p.image for p in scanned})
         return document

@@ -11,17 +11,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gongkai.models import Document, PageError, SourceInfo, TextBlock
+from gongkai.models import Document, PageError, PageImage, SourceInfo, TablePart, TextBlock
 
 from ..ocr import OcrBackend, default_backend
-from ..tablejoin import TablePart, join_across_pages
+from ..tablejoin import join_across_pages
 from .base import ReaderError
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the scan stages are imported on first use: they load OpenCV and models
     from ..scan.page import ScannedPage
-    from ..scan.raster import PageImage
 
 
 def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = None) -> tuple[list[ScannedPage], list[PageError], int]:
@@ -70,7 +69,7 @@ def document_from_scans(source: SourceInfo, pages: list[ScannedPage], errors: li
         blocks=blocks,
         page_errors=errors,
     )
-    doc._page_images.update({p.number: p.image for p in pages})
+    doc.page_images.update({p.number: p.image for p in pages})
     return doc
 
 

@@ -7,10 +7,10 @@ import cv2
 import layoutparser as lp
 import numpy as np
 
-from gongkai.models import BBox, Cell, GridTable, Page, PageError, PageRegion, TextBlock
+from gongkai.models import BBox, Cell, GridTable, Page, PageError, PageRegion, TablePart, TextBlock
+from gongkai.models.parts import SCAN_TABLE_METHODS
 
 from ..ocr.base import BoxReader, OcrBackend, Reading, crop
-from ..tablejoin import TablePart
 from .aligned import aligned_grids, text_table_regions
 from .cells import CellReading, add_ink_boxes, assign_lines, group_lines, read_cells, reads_as_number, to_cell
 from .grid import find_grids, has_rules
@@ -207,4 +207,5 @@ def _text_blocks(number: int, boxes: list[BBox], reader: BoxReader) -> list[Text
 
 def _part(number: int, grid: GridTable, cells: list[Cell], tolerance: float) -> TablePart:
     return TablePart(page=number, bbox=grid.bbox, bounds=list(grid.col_lines), n_rows=grid.n_rows, cells=cells,
-                     edge_tolerance=tolerance, last_page=number, last_bottom=grid.bbox[3])
+                     edge_tolerance=tolerance, last_page=number, last_bottom=grid.bbox[3],
+                     method=SCAN_TABLE_METHODS[grid.method])
