@@ -272,7 +272,7 @@ def _fields(placed: _Placed, reading: Reading, limits: FlattenedLimits) -> list[
         if reading.chosen is not None:
             cell = Cell(row=0, col=k, text=reading.chosen.parts[k], source="txt")
             field = make_field(spec, row, column, cell, label_confidence, list(reasons), row_label,
-                               notes + [_read_note(unit, reading)] + _other_columns(unit, reading))
+                               notes + [_read_note(unit, reading)] + _other_columns(unit, reading), "flattened")
             field.raw = unit.run
             if reading.problem:
                 field.reasons.append(f"digits run together: {reading.problem}")
