@@ -17,7 +17,7 @@ from .report import (
     TemplateId,
     UnmappedCell,
 )
-from .scan import GridCell, GridTable, OcrLine, PageRegion
+from .scan import GridCell, GridTable, OcrLine, PageRegion, ScanPageState
 from .template import ColumnSpec, LearnedLabel, RowSpec, RuleSpec, TableSpec, Template, Thresholds
 
 __all__ = [
@@ -25,6 +25,6 @@ __all__ = [
     "TableMethod", "TextBlock", "ExtractionState", "ExtractionStatus", "PageState",
     "PageImage", "Reading", "Segment", "TablePart", "SCHEMA", "CheckResult", "DocumentStatus", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
-    "GridCell", "GridTable", "OcrLine", "PageRegion",
+    "GridCell", "GridTable", "OcrLine", "PageRegion", "ScanPageState",
     "ColumnSpec", "LearnedLabel", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",
 ]
