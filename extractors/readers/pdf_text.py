@@ -197,8 +197,8 @@ class PdfTextReader:
             from ..scan.raster import pdf_pages
             from .scan import blocks_of, read_page_images
 
-            scanned, more, _ = read_page_images(pdf_pages(path, image_numbers))
-            page_errors += more
+            ocr_read = read_page_images(pdf_pages(path, image_numbers))
+            scanned, page_errors = ocr_read.pages, page_errors + ocr_read.errors
             blocks += blocks_of(scanned)
             pages += [p.to_page() for p in scanned]
         if not any(isinstance(b, TablePart) or b.text for b in blocks):

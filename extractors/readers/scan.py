@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from gongkai.models import Document, PageError, PageImage, SourceInfo, TablePart, TextBlock
+from gongkai.models import Document, PageError, PageImage, ScannedPages, ScanPageState, SourceInfo, TablePart, TextBlock
 
 from ..ocr import OcrBackend, default_backend
 from ..tablejoin import join_across_pages
@@ -19,16 +18,13 @@ from .base import ReaderError
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:  # the scan stages are imported on first use: they load OpenCV and models
-    from ..scan.page import ScannedPage
 
-
-def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = None) -> tuple[list[ScannedPage], list[PageError], int]:
+def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = None) -> ScannedPages:
     """OCR every page, one at a time (one page's pixels in memory); a page's failure is its PageError."""
-    from ..scan.page import read_page
+    from ..scan.page import read_page  # on first use: the scan stages load OpenCV and models
 
     backend = backend or default_backend()
-    read: list[ScannedPage] = []
+    read: list[ScanPageState] = []
     errors: list[PageError] = []
     count = 0
     for page in pages:
@@ -47,16 +43,17 @@ def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = No
             errors.append(PageError(page=page.number, stage="ocr", kind="unexpected",
                                     message=f"page {page.number}: {type(exc).__name__}: {exc}"))
     errors += [e for page in read for e in page.errors]
-    return read, sorted(errors, key=lambda e: e.page or 0), count
+    return ScannedPages(pages=read, errors=sorted(errors, key=lambda e: e.page or 0), count=count)
 
 
-def blocks_of(pages: list[ScannedPage]) -> list[TextBlock | TablePart]:
+def blocks_of(pages: list[ScanPageState]) -> list[TextBlock | TablePart]:
     items = [item for page in pages for item in page.items]
     heights = {page.number: float(page.height) for page in pages}
     return join_across_pages(items, heights)
 
 
-def document_from_scans(source: SourceInfo, pages: list[ScannedPage], errors: list[PageError], n_pages: int) -> Document:
+def document_from_scans(source: SourceInfo, scanned: ScannedPages) -> Document:
+    pages, errors, n_pages = scanned.pages, scanned.errors, scanned.count
     lost = f" ({'; '.join(e.message for e in errors[:3])})" if errors else ""
     if not pages:
         raise ReaderError("corrupt", f"{source.name}: none of its {n_pages} page(s) could be decoded{lost}")
@@ -81,5 +78,4 @@ class ScanReader:
     def read(self, path: Path, source: SourceInfo) -> Document:
         from ..scan.raster import image_pages
 
-        pages, errors, count = read_page_images(image_pages(path))
-        return document_from_scans(source, pages, errors, count)
+        return document_from_scans(source, read_page_images(image_pages(path)))
