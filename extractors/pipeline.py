@@ -22,11 +22,11 @@ from gongkai.models import (
     LearnedLabel,
     PageState,
     Report,
+    ReportState,
     SourceInfo,
     StageError,
     Template,
 )
-from gongkai.models.extraction import ReportState
 
 from .agency import agency_key
 from .checks import run_checks, suggest_blanks
@@ -73,7 +73,7 @@ def extract_document(document: Document, learned: Sequence[LearnedLabel] = ()) -
 
 
 def extract_state(state: ExtractionState) -> ExtractionState:
-    for stage in (segment, classify, map_fields, check, route):
+    for stage in STAGES:
         state = stage(state)
         if state.error is not None:
             break
@@ -223,6 +223,10 @@ def unify_agency_names(reports: list[Report]) -> None:
         same = [name for name, key in keys.items() if key is not None and key == report.agency_key]
         if same:
             report.agency = max(same, key=lambda n: (len(n), n))
+
+
+STAGES: tuple[Stage, ...] = (segment, classify, map_fields, check, route)
+"""What follows `read`, in order; a stage that sets the state's error ends the run."""
 
 
 def failed(state: ExtractionState, stage: str, kind: str, message: str) -> ExtractionState:

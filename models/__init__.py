@@ -2,7 +2,7 @@
 from .document import (
     BBox, Block, Cell, CellSource, Document, Page, PageError, PageNote, SourceInfo, Table, TableMethod, TextBlock,
 )
-from .extraction import ExtractionState, ExtractionStatus, PageState
+from .extraction import ExtractionState, ExtractionStatus, PageState, ReportState
 from .parts import PageImage, Reading, Segment, TablePart
 from .report import (
     SCHEMA,
@@ -22,7 +22,7 @@ from .template import ColumnSpec, LearnedLabel, RowSpec, RuleSpec, TableSpec, Te
 
 __all__ = [
     "BBox", "Block", "Cell", "CellSource", "Document", "Page", "PageError", "PageNote", "SourceInfo", "Table",
-    "TableMethod", "TextBlock", "ExtractionState", "ExtractionStatus", "PageState",
+    "TableMethod", "TextBlock", "ExtractionState", "ExtractionStatus", "PageState", "ReportState",
     "PageImage", "Reading", "Segment", "TablePart", "SCHEMA", "CheckResult", "DocumentStatus", "ExtractionResult", "FieldStatus", "FieldValue", "Report",
     "ReportKind", "StageError", "TemplateId", "UnmappedCell",
     "GridCell", "GridTable", "OcrLine", "PageRegion", "ScannedPages", "ScanPageState",
