@@ -104,7 +104,7 @@ def _join(a: TablePart, b: TablePart) -> TablePart | None:
     lower = _merge_split_cells(upper, _regrid(b.cells, bounds, a.n_rows, a.bounds[0] - b.bounds[0]), a.n_rows)
     return TablePart(page=a.page, bbox=a.bbox, bounds=bounds, n_rows=a.n_rows + b.n_rows, cells=upper + lower,
                      edge_tolerance=a.edge_tolerance, continued=True, last_page=b.page, last_bottom=b.bbox[3],
-                     method=a.method)
+                     method=a.method, quality=a.quality)
 
 
 def join_across_pages(items: list[TextBlock | TablePart], heights: dict[int, float]) -> list[TextBlock | TablePart]:

@@ -49,11 +49,12 @@ class TablePart:
     last_page: int = 0  # the page its last part sits on, once joined across pages
     last_bottom: float = 0.0
     method: TableMethod = "pdf_grid"  # how its grid was found; a joined table keeps its first part's
+    quality: str | None = None  # what is doubtful about the grid as a whole (models.Table.quality)
 
     def to_table(self) -> Table:
         cells = sorted(self.cells, key=lambda c: (c.row, c.col))
         return Table(cells=cells, n_rows=self.n_rows, n_cols=len(self.bounds) - 1, page=self.page, bbox=self.bbox,
-                     continued_from_previous=self.continued, method=self.method)
+                     continued_from_previous=self.continued, method=self.method, quality=self.quality)
 
 
 @dataclass
@@ -87,3 +88,8 @@ class Reading:
 ScanMethod = Literal["lattice", "wired-model", "aligned"]
 SCAN_TABLE_METHODS: dict[str, TableMethod] = {"lattice": "lattice", "wired-model": "wired", "aligned": "aligned"}
 """A scanned grid's method (models.GridTable.method) as its table's provenance."""
+SCAN_TABLE_QUALITY: dict[str, str] = {
+    "wired-model": "faint or broken ruling lines: rows and columns drawn by the wired-table model",
+    "aligned": "no ruling lines: rows and columns from the alignment of its text",
+}
+"""What a scanned table's method leaves in doubt, as its quality note."""

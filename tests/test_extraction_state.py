@@ -2,11 +2,13 @@
 as it was; the state's status says what the result's does, in its own words."""
 from pathlib import Path
 
+import pytest
+
 from gongkai.extractors.detect import describe_source
 from gongkai.extractors.pipeline import STAGES, extract_file, read
 from gongkai.models import ExtractionState, PageError, SourceInfo, StageError
 
-from samples import seed
+from samples import ROOT, seed
 
 
 def _read(path: Path) -> ExtractionState:
@@ -29,6 +31,7 @@ def test_stages_leave_earlier_states_as_they_were() -> None:
 def test_tables_carry_how_they_were_found() -> None:
     state = _read(seed("001"))
     assert state.tables and {t.method for t in state.tables} == {"txt"}
+    assert all(t.quality is None for t in state.tables)
 
 
 def test_status_follows_the_result_rule() -> None:
@@ -39,3 +42,11 @@ def test_status_follows_the_result_rule() -> None:
     failed = StageError(stage="read", kind="corrupt", message="no")
     assert ExtractionState(source=source, error=failed, page_errors=[lost]).status == "failure"
     assert ExtractionState(source=source, error=failed).to_result().status == "failed"
+
+
+@pytest.mark.slow
+def test_a_scanned_table_without_rules_says_how_it_was_rebuilt() -> None:
+    state = _read(ROOT / "samples" / "scans" / "004_helan_wjj_2017_lineless.png")
+    (table,) = state.tables
+    assert table.method == "aligned" and table.quality is not None and "alignment" in table.quality
+    assert [p.number for p in state.pages] == [1] and state.pages[0].image is not None  # the image the crops cut

@@ -6,7 +6,7 @@ import layoutparser as lp
 import numpy as np
 
 from gongkai.models import BBox, Cell, GridTable, PageError, ScanPageState, TablePart, TextBlock
-from gongkai.models.parts import SCAN_TABLE_METHODS
+from gongkai.models.parts import SCAN_TABLE_METHODS, SCAN_TABLE_QUALITY
 
 from ..ocr.base import BoxReader, OcrBackend, Reading, crop
 from .aligned import aligned_grids, text_table_regions
@@ -249,4 +249,4 @@ def _text_blocks(number: int, boxes: list[BBox], reader: BoxReader) -> list[Text
 def _part(number: int, grid: GridTable, cells: list[Cell], tolerance: float) -> TablePart:
     return TablePart(page=number, bbox=grid.bbox, bounds=list(grid.col_lines), n_rows=grid.n_rows, cells=cells,
                      edge_tolerance=tolerance, last_page=number, last_bottom=grid.bbox[3],
-                     method=SCAN_TABLE_METHODS[grid.method])
+                     method=SCAN_TABLE_METHODS[grid.method], quality=SCAN_TABLE_QUALITY.get(grid.method))
