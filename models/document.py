@@ -91,6 +91,8 @@ class Page(BaseModel):
     width: float | None = None
     height: float | None = None
     ocr: bool = Field(default=False, description="read by OCR from an image; sizes are pixels")
+    dpi: float | None = Field(
+        default=None, description="an OCR'd page's resolution: what its image file says, or what a PDF was rendered at")
     notes: list[str] = Field(default_factory=list, description="what normalisation did (rotation, skew, seal)")
     regions: list[PageRegion] = Field(default_factory=list, description="layout regions of an OCR'd page")
 

@@ -24,12 +24,11 @@ RESULT_STATUS: dict[str, ExtractionStatus] = {"complete": "success", "partial": 
 
 
 class PageState(BaseModel):
-    """One page as read: the reader's Page, and what the scan path found on its image."""
+    """One page as read: the reader's Page (dpi, notes, regions), its image, and what the scan path found on it."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     page: Page
-    dpi: float | None = None
     image: Any = Field(default=None, exclude=True, repr=False,
                        description="the normalised page image (numpy) the OCR read: the space of its bboxes")
     lines: list[OcrLine] = Field(default_factory=list, description="OCR'd text lines")
@@ -38,6 +37,10 @@ class PageState(BaseModel):
     @property
     def number(self) -> int:
         return self.page.number
+
+    @property
+    def dpi(self) -> float | None:
+        return self.page.dpi
 
     @property
     def regions(self) -> list[PageRegion]:

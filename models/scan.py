@@ -65,6 +65,7 @@ class ScanPageState(BaseModel):
     reader: Any = Field(default=None, exclude=True, repr=False,
                         description="extractors.ocr.base BoxReader: every reading of the page, read once")
     layout: Any = Field(default=None, exclude=True, repr=False, description="the layout model's regions (layoutparser)")
+    dpi: float | None = Field(default=None, description="as the page image came (PageImage.dpi)")
     blank: bool = False
     notes: list[str] = Field(default_factory=list, description="what normalisation and reading did to the page")
     boxes: list[BBox] = Field(default_factory=list, description="detected text line boxes")
@@ -87,7 +88,7 @@ class ScanPageState(BaseModel):
         return int(self.image.shape[0])
 
     def to_page(self) -> Page:
-        return Page(number=self.number, width=self.width, height=self.height, ocr=True, notes=self.notes,
+        return Page(number=self.number, width=self.width, height=self.height, ocr=True, dpi=self.dpi, notes=self.notes,
                     regions=self.regions)
 
 

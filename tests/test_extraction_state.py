@@ -50,3 +50,4 @@ def test_a_scanned_table_without_rules_says_how_it_was_rebuilt() -> None:
     (table,) = state.tables
     assert table.method == "aligned" and table.quality is not None and "alignment" in table.quality
     assert [p.number for p in state.pages] == [1] and state.pages[0].image is not None  # the image the crops cut
+    assert state.pages[0].dpi == pytest.approx(112, abs=0.5)  # as the PNG says (pHYs)

@@ -34,7 +34,7 @@ def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = No
                                     message=page.error or f"page {page.number} could not be read"))
             continue
         try:
-            read.append(read_page(page.number, page.image, backend))
+            read.append(read_page(page.number, page.image, backend).model_copy(update={"dpi": page.dpi}))
         except MemoryError:
             errors.append(PageError(page=page.number, stage="ocr", kind="out-of-memory",
                                     message=f"page {page.number}: out of memory while reading it"))
