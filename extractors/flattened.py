@@ -274,7 +274,8 @@ def _fields(placed: _Placed, reading: Reading, limits: FlattenedLimits) -> list[
         if (chosen := reading.chosen) is not None:
             cell = Cell(row=0, col=k, text=chosen.parts[k], source="txt")
             field = make_field(spec, row, column, cell, label_confidence, list(reasons), row_label,
-                               notes + [_read_note(unit, chosen, reading.how)] + _other_columns(unit, chosen))
+                               notes + [_read_note(unit, chosen, reading.how)] + _other_columns(unit, chosen),
+                               "flattened")
             field.raw = unit.run
             if reading.problem:
                 field.reasons.append(f"digits run together: {reading.problem}")

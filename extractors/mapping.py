@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gongkai.config import load_patterns, load_thresholds
-from gongkai.models import Cell, FieldValue, LearnedLabel, RowSpec, TableSpec, Template, UnmappedCell
+from gongkai.models import Cell, FieldValue, LearnedLabel, RowSpec, TableMethod, TableSpec, Template, UnmappedCell
 
 from .rows import LogicalRow
 from .seen import SeenTable, seen_table
@@ -245,7 +245,8 @@ def _row_fields(spec: TableSpec, match: RowMatch) -> tuple[list[FieldValue], lis
     reasons = list(match.reasons) + match.row.doubts + ([count_reason] if count_reason else [])
     row_label = match.row.leaf if match.how in LABELLED else match.spec.label
     fields = [
-        make_field(spec, match.spec, column, cell, match.label_confidence, reasons, row_label, match.notes)
+        make_field(spec, match.spec, column, cell, match.label_confidence, reasons, row_label, match.notes,
+                   match.row.method)
         for column, cell in zip(columns, cells)
         if cell is not None
     ]
@@ -296,13 +297,20 @@ def make_field(
     reasons: list[str],
     row_label: str | None,
     notes: list[str] | None = None,
+    method: TableMethod | None = None,
 ) -> FieldValue:
+    """`method`: how the cell's table was found; its factor (thresholds.yaml table_method_confidence) weighs
+    the source confidence, and a field it lowers says so in its notes."""
     parsed = parse_value(cell.text, spec.value_type(row, column))
     thresholds = load_thresholds()
     factors = thresholds.field_confidence
     value_confidence = (factors.value_clean if parsed.ok and not parsed.notes
                         else factors.value_normalised if parsed.ok else factors.value_unparsed)
-    source_confidence = thresholds.source_confidence.get(cell.source, factors.source_default) * cell.confidence
+    grid_confidence = thresholds.table_method_confidence.get(method, 1.0) if method else 1.0
+    source_confidence = (thresholds.source_confidence.get(cell.source, factors.source_default) * cell.confidence
+                         * grid_confidence)
+    if grid_confidence < 1.0:
+        notes = [*(notes or []), f"its table's grid was found by {method} (confidence x{grid_confidence:g})"]
     return FieldValue(
         id=spec.field_id(row, column),
         value=parsed.value,
@@ -339,6 +347,7 @@ def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
             return per_row
     reasons = list(dict.fromkeys(d for r in rows if r.values for d in r.doubts))
     reasons += [count_reason] if count_reason else []
+    method_of = {id(c): r.method for r in rows for c in r.values}
     fields = []
     for k, cell in enumerate(cells):
         if cell is None:
@@ -346,7 +355,8 @@ def _map_single_row(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
         row = spec.rows[k // len(spec.columns)]
         column = spec.columns[k % len(spec.columns)].id
         confidence = load_thresholds().field_confidence.cell_count_mismatch if count_reason else 1.0
-        fields.append(make_field(spec, row, column, cell, confidence, reasons, row.label))
+        fields.append(make_field(spec, row, column, cell, confidence, reasons, row.label,
+                                 method=method_of.get(id(cell))))
     unmapped = [UnmappedCell(table=spec.id, row_label=None, col_label=None, raw=c.text, page=c.page, bbox=c.bbox)
                 for c in extra if not is_blank(c.text)]
     fields = _unpicked(fields) if extra or any(r.years for r in rows if r.values) else fields
@@ -363,7 +373,8 @@ def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
     fields = []
     for mt in matches:
         cell = mt.row.values[0]
-        field = make_field(spec, mt.spec, None, cell, mt.label_confidence, list(mt.row.doubts), mt.row.leaf, mt.notes)
+        field = make_field(spec, mt.spec, None, cell, mt.label_confidence, list(mt.row.doubts), mt.row.leaf, mt.notes,
+                           mt.row.method)
         fields += _unpicked([field]) if mt.row.years else [field]
     unmapped = [u for r in indicator_rows if id(r) not in matched for u in _unmapped(spec, r)[:1]]
     seen = seen_table(rows, [(r, matched.get(id(r))) for r in indicator_rows])
@@ -372,7 +383,7 @@ def _map_indicator(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
 
 def _without_unit(row: LogicalRow, units: set[str]) -> LogicalRow:
     labels = [c for c in row.labels if c.text.replace(" ", "") not in units]
-    return LogicalRow(labels, row.values, row.section, row.table_no, row.carried, row.years, row.doubts)
+    return LogicalRow(labels, row.values, row.section, row.table_no, row.carried, row.years, row.doubts, row.method)
 
 
 _MAPPERS = {"rows": _map_rows_layout, "single_row": _map_single_row, "indicator": _map_indicator}

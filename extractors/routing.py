@@ -16,7 +16,10 @@ from gongkai.models import CheckResult, FieldValue
 NARRATIVE_PREFIX = "narrative."
 
 
-def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> None:
+def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> list[FieldValue]:
+    """Sets each field's status, and its confidence and reasons where the checks say so, and returns
+    the fields. It changes the fields it is given: the caller hands them over (the pipeline's route
+    stage passes its own copies)."""
     thresholds = load_thresholds()
     touching: dict[str, list[CheckResult]] = defaultdict(list)
     for check in checks:
@@ -45,6 +48,7 @@ def route_fields(fields: list[FieldValue], checks: list[CheckResult]) -> None:
         field.status = "accepted" if _acceptable(field, failed, thresholds.accept) else "needs_review"
         if field.status == "needs_review" and not field.reasons:
             field.reasons.append(_low_confidence(field.confidence, thresholds.accept))
+    return fields
 
 
 def _low_confidence(confidence: float, threshold: float) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gongkai.config import load_patterns, section_cues
-from gongkai.models import Block, Cell, Table, TableSpec, TextBlock
+from gongkai.models import Block, Cell, Table, TableMethod, TableSpec, TextBlock
 
 from .headers import comparison_reason, header_runs, is_year_row, title_table
 from .text import label_key
@@ -32,6 +32,8 @@ class LogicalRow:
     """the years its table's header prints side by side (a comparison), empty for one report"""
     doubts: list[str] = field(default_factory=list)
     """reasons that send every field of the row to review"""
+    method: TableMethod | None = None
+    """how its table's grid was found (models.Table.method): weighs its fields' confidence"""
 
     @property
     def leaf(self) -> str | None:
@@ -96,7 +98,7 @@ def _table_rows(
             section = run.table or section
             years = run.years if len(run.years) >= 2 else years
         doubts = [comparison_reason(years)] if years else []
-        rows.append(LogicalRow(labels, values, section, table_no, carried, list(years), doubts))
+        rows.append(LogicalRow(labels, values, section, table_no, carried, list(years), doubts, table.method))
     return rows, section
 
 

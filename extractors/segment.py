@@ -7,28 +7,12 @@ report once the current one has content of its own.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from gongkai.config import load_patterns
-from gongkai.models import Block, Table, TextBlock
+from gongkai.models import Block, Segment, Table, TextBlock
 
-MIN_CONTENT_CHARS = 30
 SUBSTANTIVE_CHARS = 50
-
-
-@dataclass
-class Segment:
-    blocks: list[Block] = field(default_factory=list)
-
-    def text_blocks(self) -> list[TextBlock]:
-        return [b for b in self.blocks if isinstance(b, TextBlock)]
-
-    def text(self) -> str:
-        return "\n".join(b.text for b in self.text_blocks())
-
-    def has_content(self) -> bool:
-        chars = sum(len(b.text) for b in self.text_blocks())
-        return chars >= MIN_CONTENT_CHARS or any(isinstance(b, Table) for b in self.blocks)
+__all__ = ["Segment", "split_reports"]  # Segment lives in models/ (models/parts.py)
 
 
 def split_reports(blocks: list[Block]) -> list[Segment]:

@@ -8,9 +8,8 @@ relative to each part's left edge: a scanned page sits a few pixels off its neig
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from gongkai.models import BBox, Cell, Table, TextBlock
+from gongkai.models import Cell, TablePart, TextBlock
 
 from .text import collapse_spaces
 from .values import is_number_text
@@ -21,27 +20,8 @@ from .values import is_number_text
 TAIL_MARGIN_FRACTION = 0.4
 HEAD_MARGIN_FRACTION = 0.25
 SAME_PAGE_GAP_FRACTION = 0.06  # of the table's width: a wider gap on one page separates two tables
+__all__ = ["TablePart", "join_across_pages"]  # TablePart lives in models/ (models/parts.py)
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d+\s*(?:页)?(?:\s*/\s*(?:共\s*)?\d+\s*页?)?[-—–\s]*$")
-
-
-@dataclass
-class TablePart:
-    """A table of one page (or joined pages) with the column rules it was cut by."""
-
-    page: int
-    bbox: BBox
-    bounds: list[float]
-    n_rows: int
-    cells: list[Cell]
-    edge_tolerance: float  # column rules of two parts count as one line within this (page units)
-    continued: bool = False
-    last_page: int = 0  # the page its last part sits on, once joined across pages
-    last_bottom: float = 0.0
-
-    def to_table(self) -> Table:
-        cells = sorted(self.cells, key=lambda c: (c.row, c.col))
-        return Table(cells=cells, n_rows=self.n_rows, n_cols=len(self.bounds) - 1, page=self.page, bbox=self.bbox,
-                     continued_from_previous=self.continued)
 
 
 def _is_furniture(item: TextBlock | TablePart) -> bool:
@@ -124,7 +104,8 @@ def _join(a: TablePart, b: TablePart) -> TablePart | None:
     upper = _regrid(a.cells, bounds, 0)
     lower = _merge_split_cells(upper, _regrid(b.cells, bounds, a.n_rows, a.bounds[0] - b.bounds[0]), a.n_rows)
     return TablePart(page=a.page, bbox=a.bbox, bounds=bounds, n_rows=a.n_rows + b.n_rows, cells=upper + lower,
-                     edge_tolerance=a.edge_tolerance, continued=True, last_page=b.page, last_bottom=b.bbox[3])
+                     edge_tolerance=a.edge_tolerance, continued=True, last_page=b.page, last_bottom=b.bbox[3],
+                     method=a.method, quality=a.quality)
 
 
 def join_across_pages(items: list[TextBlock | TablePart], heights: dict[int, float]) -> list[TextBlock | TablePart]:

@@ -4,12 +4,9 @@ Readers fill these; every later stage reads them. No I/O here.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr
-
-if TYPE_CHECKING:
-    import numpy as np
+from pydantic import BaseModel, Field
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 BBox = tuple[float, float, float, float]
@@ -17,6 +14,10 @@ BBox = tuple[float, float, float, float]
 
 RegionType = Literal["title", "text", "table", "figure", "other"]
 CellSource = Literal["html", "docx", "doc", "pdf_text", "txt", "ocr"]
+TableMethod = Literal["lattice", "wired", "aligned", "pdf_grid", "html", "docx", "doc", "txt", "flattened"]
+"""How a table's grid was found: a scan's ruling lines (lattice), the wired-table model (wired) or
+the alignment of its text (aligned); a born-digital PDF's drawn rules (pdf_grid); a file's own
+table markup (html, docx, doc, txt); a table run together into text, split again (flattened)."""
 
 
 class Cell(BaseModel):
@@ -54,6 +55,8 @@ class Table(BaseModel):
         description="False: a cell stream (one cell per row, in reading order) whose row "
         "breaks were lost, as in text transcriptions that put each cell on its own line",
     )
+    method: TableMethod = Field(default="txt", description="how its grid was found (provenance; weighs its fields)")
+    quality: str | None = Field(default=None, description="what the reader doubts about the grid as a whole")
 
 
 class TextBlock(BaseModel):
@@ -90,6 +93,8 @@ class Page(BaseModel):
     width: float | None = None
     height: float | None = None
     ocr: bool = Field(default=False, description="read by OCR from an image; sizes are pixels")
+    dpi: float | None = Field(
+        default=None, description="an OCR'd page's resolution: what its image file says, or what a PDF was rendered at")
     notes: list[str] = Field(default_factory=list, description="what normalisation did (rotation, skew, seal)")
     regions: list[PageRegion] = Field(default_factory=list, description="layout regions of an OCR'd page")
 
@@ -128,8 +133,10 @@ class Document(BaseModel):
         description="what the page says about itself: HTML <meta name=…> content, a crawl's `key: value` "
         "header lines (e.g. ContentSource, 发布机构); the names kept are config/patterns.yaml page_metadata",
     )
-    _page_images: dict[int, np.ndarray] = PrivateAttr(default_factory=dict)
-    """Normalised images of OCR'd pages (the space their bboxes are in), kept for review crops."""
+    page_images: dict[int, Any] = Field(  # numpy arrays: models/ does not import numpy
+        default_factory=dict, exclude=True, repr=False,
+        description="the normalised image of each OCR'd page (the space of its bboxes): the reader hands them "
+        "to the extraction state's pages (models/extraction.py), never serialised")
 
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]

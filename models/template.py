@@ -193,6 +193,8 @@ class Thresholds(BaseModel):
     checks_pass_bonus: float = Field(ge=0, le=1)
     narrative_agree_bonus: float = Field(default=0.0, ge=0, le=1)
     source_confidence: dict[str, float]
+    table_method_confidence: dict[str, float] = Field(
+        default_factory=dict, description="models.TableMethod -> factor on its fields' source confidence (default 1)")
     header_cues_min: int = Field(default=2, ge=1, description="distinct header cues that name a table")
     section_title_min: float = Field(default=0.8, ge=0, le=1, description="a misprinted table title still names it")
     short_label_min: float = Field(default=0.8, ge=0, le=1, description="share of a short label found in order")

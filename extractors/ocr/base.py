@@ -7,34 +7,15 @@ extractors/scan/ and works the same whatever backend is configured.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from gongkai.models import BBox, OcrLine
+from gongkai.models import BBox, OcrLine, Reading
 
 NUMERIC_CHARSET = "0123456789.,+-%万元"
 """What a numeric table cell may hold; a reading constrained to it is the digits-aware pass."""
 VERTICAL_RATIO = 2.2  # a text box this many times taller than wide is set vertically
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What a recogniser read in one crop, with each character's probability.
-
-    `constrained`: the reading of the same crop limited to the charset asked for, where
-    the backend can decode that from the same pass (None where it cannot).
-    """
-
-    text: str
-    char_confidences: tuple[float, ...]
-    constrained: Reading | None = None
-
-    @property
-    def confidence(self) -> float:
-        # The weakest character, not the mean: one misread digit makes the whole number wrong.
-        return min(self.char_confidences, default=0.0)
 
 
 class OcrBackend(Protocol):

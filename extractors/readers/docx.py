@@ -126,7 +126,8 @@ def build_table(tbl: _Element, source: CellSource) -> tuple[Table | None, list[_
         return None, grid.nested
     declared = len(tbl.findall(f"{qn('w:tblGrid')}/{qn('w:gridCol')}"))
     n_cols = max(declared, max(c.col + c.col_span for c in grid.cells))
-    return Table(cells=grid.cells, n_rows=len(rows), n_cols=n_cols), grid.nested
+    return Table(cells=grid.cells, n_rows=len(rows), n_cols=n_cols,
+                 method="doc" if source == "doc" else "docx"), grid.nested
 
 
 def walk_body(body: _Element, source: CellSource) -> list[TextBlock | Table]:

@@ -142,7 +142,7 @@ def build_table(rows: list[list[HtmlElement]]) -> Table | None:
     if not any(cell.text for cell in cells):
         return None  # spacer grid
     n_cols = max(cell.col + cell.col_span for cell in cells)
-    return Table(cells=cells, n_rows=len(rows), n_cols=n_cols)
+    return Table(cells=cells, n_rows=len(rows), n_cols=n_cols, method="html")
 
 
 _FLUSH = object()  # a block boundary in the walk's work list

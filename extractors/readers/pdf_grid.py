@@ -26,10 +26,9 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from gongkai.models import BBox, Cell, GridCell, GridTable, PageError
+from gongkai.models import BBox, Cell, GridCell, GridTable, PageError, TablePart
 
 from ..scan.grid import PAGE_SHORT_SIDE_IN, find_grids
-from ..tablejoin import TablePart
 from ..text import collapse_spaces
 from ..values import is_number_text
 
@@ -128,7 +127,7 @@ def _fill(grid: GridTable, frame: _Frame, chars: Sequence[PageChar], page: int) 
     _flag_cut_runs(cells, boxes, runs, owner)
     bbox = frame.box(grid.bbox)
     return TablePart(page=page, bbox=bbox, bounds=[frame.x(x) for x in grid.col_lines], n_rows=grid.n_rows,
-                     cells=cells, edge_tolerance=EDGE_TOL, last_page=page, last_bottom=bbox[3])
+                     cells=cells, edge_tolerance=EDGE_TOL, last_page=page, last_bottom=bbox[3], method="pdf_grid")
 
 
 @dataclass

@@ -19,10 +19,10 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from gongkai.config import load_thresholds
-from gongkai.models import BBox, Document, Page, PageError, SourceInfo, TextBlock
+from gongkai.models import BBox, Document, Page, PageError, SourceInfo, TablePart, TextBlock
 
 from ..scan.textlayer import usable_text_layer
-from ..tablejoin import TablePart, join_across_pages
+from ..tablejoin import join_across_pages
 from ..text import collapse_spaces
 from .base import ReaderError, check_file_size
 from .caps import capped_pages
@@ -201,8 +201,8 @@ class PdfTextReader:
             from ..scan.raster import pdf_pages
             from .scan import blocks_of, read_page_images
 
-            scanned, more, _ = read_page_images(pdf_pages(path, image_numbers))
-            page_errors += more
+            ocr_read = read_page_images(pdf_pages(path, image_numbers))
+            scanned, page_errors = ocr_read.pages, page_errors + ocr_read.errors
             blocks += blocks_of(scanned)
             pages += [p.to_page() for p in scanned]
         if not any(isinstance(b, TablePart) or b.text for b in blocks):
@@ -215,5 +215,5 @@ class PdfTextReader:
             page_errors=sorted(page_errors, key=lambda e: e.page or 0),
             warnings=capped,
         )
-        document._page_images.update({p.number: p.image for p in scanned})
+        document.page_images.update({p.number: p.image for p in scanned})
         return document

@@ -9,29 +9,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from gongkai.models import Document, PageError, SourceInfo, TextBlock
+from gongkai.models import Document, PageError, PageImage, ScannedPages, ScanPageState, SourceInfo, TablePart, TextBlock
 
 from ..ocr import OcrBackend, default_backend
-from ..tablejoin import TablePart, join_across_pages
+from ..tablejoin import join_across_pages
 from .base import ReaderError
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:  # the scan stages are imported on first use: they load OpenCV and models
-    from ..scan.page import ScannedPage
-    from ..scan.raster import PageImage
 
-
-def read_page_images(
-    pages: Iterable[PageImage], backend: OcrBackend | None = None
-) -> tuple[list[ScannedPage], list[PageError], int]:
+def read_page_images(pages: Iterable[PageImage], backend: OcrBackend | None = None) -> ScannedPages:
     """OCR every page, one at a time (one page's pixels in memory); a page's failure is its PageError."""
-    from ..scan.page import read_page
+    from ..scan.page import read_page  # on first use: the scan stages load OpenCV and models
 
     backend = backend or default_backend()
-    read: list[ScannedPage] = []
+    read: list[ScanPageState] = []
     errors: list[PageError] = []
     count = 0
     for page in pages:
@@ -41,7 +34,7 @@ def read_page_images(
                                     message=page.error or f"page {page.number} could not be read"))
             continue
         try:
-            read.append(read_page(page.number, page.image, backend))
+            read.append(read_page(page.number, page.image, backend).model_copy(update={"dpi": page.dpi}))
         except MemoryError:
             errors.append(PageError(page=page.number, stage="ocr", kind="out-of-memory",
                                     message=f"page {page.number}: out of memory while reading it"))
@@ -50,18 +43,17 @@ def read_page_images(
             errors.append(PageError(page=page.number, stage="ocr", kind="unexpected",
                                     message=f"page {page.number}: {type(exc).__name__}: {exc}"))
     errors += [e for page in read for e in page.errors]
-    return read, sorted(errors, key=lambda e: e.page or 0), count
+    return ScannedPages(pages=read, errors=sorted(errors, key=lambda e: e.page or 0), count=count)
 
 
-def blocks_of(pages: list[ScannedPage]) -> list[TextBlock | TablePart]:
+def blocks_of(pages: list[ScanPageState]) -> list[TextBlock | TablePart]:
     items = [item for page in pages for item in page.items]
     heights = {page.number: float(page.height) for page in pages}
     return join_across_pages(items, heights)
 
 
-def document_from_scans(
-    source: SourceInfo, pages: list[ScannedPage], errors: list[PageError], n_pages: int
-) -> Document:
+def document_from_scans(source: SourceInfo, scanned: ScannedPages) -> Document:
+    pages, errors, n_pages = scanned.pages, scanned.errors, scanned.count
     lost = f" ({'; '.join(e.message for e in errors[:3])})" if errors else ""
     if not pages:
         raise ReaderError("corrupt", f"{source.name}: none of its {n_pages} page(s) could be decoded{lost}")
@@ -74,7 +66,7 @@ def document_from_scans(
         blocks=blocks,
         page_errors=errors,
     )
-    doc._page_images.update({p.number: p.image for p in pages})
+    doc.page_images.update({p.number: p.image for p in pages})
     return doc
 
 
@@ -86,5 +78,4 @@ class ScanReader:
     def read(self, path: Path, source: SourceInfo) -> Document:
         from ..scan.raster import image_pages
 
-        pages, errors, count = read_page_images(image_pages(path))
-        return document_from_scans(source, pages, errors, count)
+        return document_from_scans(source, read_page_images(image_pages(path)))

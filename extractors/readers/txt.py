@@ -289,7 +289,7 @@ def _grid_table(rows: list[list[str]]) -> Table | None:
         return None
     n_cols = _width(rows)
     cells = [Cell(row=r, col=c, text=t, source="txt") for r, row in enumerate(rows) for c, t in enumerate(row)]
-    return Table(cells=cells, n_rows=len(rows), n_cols=n_cols)
+    return Table(cells=cells, n_rows=len(rows), n_cols=n_cols, method="txt")
 
 
 def _fallback_text(rows: list[list[str]]) -> list[TextBlock]:
@@ -300,7 +300,7 @@ def _fallback_text(rows: list[list[str]]) -> list[TextBlock]:
 def _stream_table(lines: list[str]) -> Table:
     texts = [collapse_spaces(s) for s in lines if s.strip()]
     cells = [Cell(row=i, col=0, text=t, source="txt") for i, t in enumerate(texts)]
-    return Table(cells=cells, n_rows=len(cells), n_cols=1, grid=False)
+    return Table(cells=cells, n_rows=len(cells), n_cols=1, grid=False, method="txt")
 
 
 def _text_blocks(lines: list[str]) -> list[TextBlock]:

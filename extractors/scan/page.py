@@ -2,16 +2,14 @@
 OCR, fill the cells."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import cv2
 import layoutparser as lp
 import numpy as np
 
-from gongkai.models import BBox, Cell, GridTable, Page, PageError, PageRegion, TextBlock
+from gongkai.models import BBox, Cell, GridTable, PageError, ScanPageState, TablePart, TextBlock
+from gongkai.models.parts import SCAN_TABLE_METHODS, SCAN_TABLE_QUALITY
 
 from ..ocr.base import BoxReader, OcrBackend, Reading, crop
-from ..tablejoin import TablePart
 from .aligned import aligned_grids, text_table_regions
 from .cells import CellReading, add_ink_boxes, assign_lines, group_lines, read_cells, reads_as_number, to_cell
 from .grid import find_grids, has_rules
@@ -30,52 +28,97 @@ UPRIGHT_MARGIN = 0.1  # mean character confidence by which the turned reading mu
 UPRIGHT_SURE = 0.9  # upright lines read at 0.97-1.0 on the benchmark, turned ones at most 0.87
 
 
-@dataclass
-class ScannedPage:
-    number: int
-    width: int
-    height: int
-    image: np.ndarray  # the normalised grayscale page: the space of every bbox it yields
-    items: list[TextBlock | TablePart] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    regions: list[PageRegion] = field(default_factory=list)
-    errors: list[PageError] = field(default_factory=list)  # what of the page could not be read
-
-    def to_page(self) -> Page:
-        return Page(number=self.number, width=self.width, height=self.height, ocr=True, notes=self.notes,
-                    regions=self.regions)
+ScannedPage = ScanPageState  # the page state after the last stage (models/scan.py)
 
 
-def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScannedPage:
+def read_page(number: int, image: np.ndarray, backend: OcrBackend) -> ScanPageState:
+    """The page image through the scan stages, each `(ScanPageState) -> ScanPageState`; a blank page stops
+    after the first."""
+    state = normalise(ScanPageState(number=number, image=image, backend=backend))
+    if state.blank:
+        return state
+    for stage in PAGE_STAGES:
+        state = stage(state)
+    return state
+
+
+def normalise(state: ScanPageState) -> ScanPageState:
+    """Quarter turns, skew and seals from the page's structure (upside down is decided later); grey and BGR copies."""
+    image = state.image
     if _is_blank(image):
         gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        return ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=["blank page"])
-    norm = normalise_page(image)  # quarter turns from the page's structure; upside down is decided below
-    gray, notes = norm.image, list(norm.notes)
-    bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
-    boxes = detect_lines(backend, bgr, _printed_area(gray))
-    grids = find_grids(gray)
-    reader = BoxReader(backend, bgr)
-    if upside_down(reader, _boxes_as_read(grids, boxes)):
-        gray, bgr = cv2.rotate(gray, cv2.ROTATE_180), cv2.rotate(bgr, cv2.ROTATE_180)
-        boxes = [_turned(b, gray.shape[1], gray.shape[0]) for b in boxes]
-        grids, reader = find_grids(gray), BoxReader(backend, bgr)
-        notes.append("turned 180° (the text read upside down)")
-    layout = detect_layout(bgr)
-    lost: list[str] = []
-    grids += _unruled_grids(bgr, layout, grids, boxes, reader, notes, lost)
+        return state.model_copy(update={"image": gray, "blank": True, "notes": ["blank page"]})
+    norm = normalise_page(image)
+    return state.model_copy(update={"image": norm.image, "bgr": cv2.cvtColor(norm.image, cv2.COLOR_GRAY2BGR),
+                                    "notes": list(norm.notes)})
+
+
+def find_text_lines(state: ScanPageState) -> ScanPageState:
+    return state.model_copy(update={"boxes": detect_lines(state.backend, state.bgr, _printed_area(state.image))})
+
+
+def find_ruled_grids(state: ScanPageState) -> ScanPageState:
+    return state.model_copy(update={"grids": find_grids(state.image), "reader": BoxReader(state.backend, state.bgr)})
+
+
+def turn_if_upside_down(state: ScanPageState) -> ScanPageState:
+    """The page turned 180° where its text reads better that way: boxes turned, grids found again."""
+    if not upside_down(state.reader, _boxes_as_read(state.grids, state.boxes)):
+        return state
+    gray, bgr = cv2.rotate(state.image, cv2.ROTATE_180), cv2.rotate(state.bgr, cv2.ROTATE_180)
+    boxes = [_turned(b, gray.shape[1], gray.shape[0]) for b in state.boxes]
+    return state.model_copy(update={"image": gray, "bgr": bgr, "boxes": boxes, "grids": find_grids(gray),
+                                    "reader": BoxReader(state.backend, bgr),
+                                    "notes": [*state.notes, "turned 180° (the text read upside down)"]})
+
+
+def find_layout(state: ScanPageState) -> ScanPageState:
+    return state.model_copy(update={"layout": detect_layout(state.bgr)})
+
+
+def find_unruled_grids(state: ScanPageState) -> ScanPageState:
+    """The tables without rules the layout model or the text's alignment finds; the page's regions."""
+    notes, lost = list(state.notes), list(state.lost)
+    grids = state.grids + _unruled_grids(state.bgr, state.layout, state.grids, state.boxes, state.reader, notes, lost)
     grids.sort(key=lambda g: g.bbox[1])
-    page = ScannedPage(number, gray.shape[1], gray.shape[0], gray, notes=notes, regions=regions(layout, grids),
-                       errors=[PageError(page=number, stage="tables", kind="table-structure-lost", message=m)
-                               for m in lost])
-    tables, outside = assign_lines(grids, boxes)
-    add_ink_boxes(tables, gray)
-    read_cells(tables, reader)
-    check_cut_numbers(grids, tables, bgr, notes)
-    tolerance = EDGE_TOLERANCE_FRACTION * gray.shape[1]
-    parts = [_part(number, grid, [to_cell(c, number) for c in cells], tolerance) for grid, cells in zip(grids, tables)]
-    page.items = sorted([*_text_blocks(number, outside, reader), *parts], key=lambda it: it.bbox[1] if it.bbox else 0.0)
-    return page
+    errors = [*state.errors, *(PageError(page=state.number, stage="tables", kind="table-structure-lost", message=m)
+                               for m in lost)]
+    return state.model_copy(update={"grids": grids, "notes": notes, "lost": lost, "errors": errors,
+                                    "regions": regions(state.layout, grids)})
+
+
+def assign(state: ScanPageState) -> ScanPageState:
+    """Each line box into the grid cell holding it; the rest is the page's text."""
+    cells, outside = assign_lines(state.grids, state.boxes)
+    return state.model_copy(update={"cells": cells, "outside": outside})
+
+
+def read_table_cells(state: ScanPageState) -> ScanPageState:
+    """Every cell's text (cells with ink but no detected line read by their ink): fills the assign stage's cells."""
+    add_ink_boxes(state.cells, state.image)
+    read_cells(state.cells, state.reader)
+    return state
+
+
+def cut_numbers(state: ScanPageState) -> ScanPageState:
+    notes = list(state.notes)
+    check_cut_numbers(state.grids, state.cells, state.bgr, notes)
+    return state.model_copy(update={"notes": notes})
+
+
+def parts(state: ScanPageState) -> ScanPageState:
+    """The page's text blocks and table parts, top to bottom; the working images, reader and layout are let go."""
+    number = state.number
+    tolerance = EDGE_TOLERANCE_FRACTION * state.width
+    tables = [_part(number, grid, [to_cell(c, number) for c in cells], tolerance)
+              for grid, cells in zip(state.grids, state.cells)]
+    items: list[TextBlock | TablePart] = [*_text_blocks(number, state.outside, state.reader), *tables]
+    items.sort(key=lambda it: it.bbox[1] if it.bbox else 0.0)
+    return state.model_copy(update={"items": items, "bgr": None, "backend": None, "reader": None, "layout": None})
+
+
+PAGE_STAGES = (find_text_lines, find_ruled_grids, turn_if_upside_down, find_layout, find_unruled_grids, assign,
+               read_table_cells, cut_numbers, parts)
 
 
 def _unruled_grids(image: np.ndarray, layout: lp.Layout, grids: list[GridTable], boxes: list[BBox],
@@ -212,4 +255,5 @@ def _text_blocks(number: int, boxes: list[BBox], reader: BoxReader) -> list[Text
 
 def _part(number: int, grid: GridTable, cells: list[Cell], tolerance: float) -> TablePart:
     return TablePart(page=number, bbox=grid.bbox, bounds=list(grid.col_lines), n_rows=grid.n_rows, cells=cells,
-                     edge_tolerance=tolerance, last_page=number, last_bottom=grid.bbox[3])
+                     edge_tolerance=tolerance, last_page=number, last_bottom=grid.bbox[3],
+                     method=SCAN_TABLE_METHODS[grid.method], quality=SCAN_TABLE_QUALITY.get(grid.method))

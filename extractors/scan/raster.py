@@ -6,7 +6,6 @@ decompression bomb is refused from its declared size, never allocated.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -15,22 +14,13 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from gongkai.extractors.readers.base import ReaderError, check_file_size
+from gongkai.models import PageImage
 
 MAX_IMAGE_BYTES = 100 * 1024 * 1024
 MAX_IMAGE_PIXELS = 60_000_000  # ~A3 at 600 dpi, or a 1000×60000 stitched screenshot
 MAX_FRAMES = 300
 PDF_DPI = 200  # enough for 10.5 pt table digits; 300 dpi cost twice the OCR time and read no better
 MAX_PDF_PAGE_PIXELS = 40_000_000  # a huge page box is rendered at a lower dpi instead
-
-
-@dataclass
-class PageImage:
-    """One page as pixels (BGR), or the reason it could not be had."""
-
-    number: int
-    image: np.ndarray | None
-    error: str | None = None
-    dpi: float | None = None
 
 
 def image_pages(path: Path) -> Iterator[PageImage]:
