@@ -44,7 +44,7 @@ from .results import (
     replaceable,
     to_float,
 )
-from .schema import TABLES, documents, fields, label_variants, metadata, reports, review_queue
+from .schema import TABLES, checks, documents, fields, label_variants, metadata, reports, review_queue
 
 # Any constant works; it only has to be the same in every process that migrates.
 PG_MIGRATION_LOCK = 0x60_6E_6B_41
@@ -285,6 +285,27 @@ class OperationalStore:
                 LearnedLabel(template=v.template, table=v.table_id, row_id=v.row_id, label=v.label)
                 for v in conn.execute(stmt)
             ]
+
+    def outcome_counts(self, sha256s: Iterable[str]) -> dict[str, int]:
+        """What the store holds now for these documents: their fields by status and their failed
+        checks, the form's and the cross-year ones the store adds when it compares a report with
+        another year (warnings included): a run's summary counts these, not only what extraction saw."""
+        counts: dict[str, int] = {"accepted": 0, "needs_review": 0, "corrected": 0, "failed_checks": 0}
+        wanted = sorted(set(sha256s))
+        of_documents = reports.join(documents, documents.c.id == reports.c.document_id)
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):  # bounded IN lists
+                chunk = documents.c.sha256.in_(wanted[start:start + 500])
+                by_status = (sa.select(fields.c.status, sa.func.count())
+                             .select_from(fields.join(of_documents, reports.c.id == fields.c.report_id))
+                             .where(chunk).group_by(fields.c.status))
+                for status, n in conn.execute(by_status):
+                    counts[status] = counts.get(status, 0) + n
+                failed = (sa.select(sa.func.count())
+                          .select_from(checks.join(of_documents, reports.c.id == checks.c.report_id))
+                          .where(chunk, checks.c.ok.is_(False)))
+                counts["failed_checks"] += conn.execute(failed).scalar_one()
+        return counts
 
     def table_counts(self) -> dict[str, int]:
         """Row count per table, for the operator and for tests."""

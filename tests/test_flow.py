@@ -134,3 +134,28 @@ def test_a_result_cached_for_the_same_bytes_keeps_this_files_name(flow_env: Path
     run_flow([copy], second, folder / "b.duckdb", progress=False)
     with OperationalStore(second) as store:
         assert [r.document_name for r in store.iter_reports()] == ["renamed-copy.txt"]
+
+
+def test_the_summary_counts_what_the_store_added(flow_env: Path) -> None:
+    """Two years of one agency: the store's cross-year checks (and any fields they send to
+    review) are in the run's summary, which extraction alone never sees."""
+    from gongkai.extractors.pipeline import extract_file
+    from gongkai.flows.process_documents import run_flow
+    from gongkai.store.operational import OperationalStore
+
+    rendered = Path(__file__).resolve().parent.parent / "samples" / "rendered"
+    files = [rendered / "000_liaocheng_wjw_2020.html", rendered / "000_liaocheng_wjw_2021.html"]
+    extracted = [extract_file(f) for f in files]
+    assert not [c for r in extracted for rep in r.reports for c in rep.checks if not c.ok]
+    store_url = f"sqlite:///{flow_env / 'two-years.sqlite'}"
+
+    summary = run_flow(files, store_url, flow_env / "two-years.duckdb", progress=False)
+
+    with OperationalStore(store_url) as store:
+        stored = [store.load_result(r.source.sha256) for r in extracted]
+    failed = [c for r in stored for rep in r.reports for c in rep.checks if not c.ok]
+    statuses = [f.status for r in stored for rep in r.reports for f in rep.fields]
+    assert failed and all(c.rule.startswith("cross_year.") for c in failed)
+    assert summary["failed_checks"] == len(failed)
+    assert summary["accepted"] == statuses.count("accepted")
+    assert summary["needs_review"] == statuses.count("needs_review")
