@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gongkai.config import load_thresholds
 from gongkai.models import RowSpec
@@ -28,6 +29,7 @@ class ShortMatch:
     distinctive: str
 
 
+@lru_cache(maxsize=1 << 17)  # pure; the alignment asks it for the same pairs many times
 def in_order(printed: str, label: str) -> int:
     """How many characters of `printed` appear in `label` in the same order (longest common subsequence)."""
     previous = [0] * (len(label) + 1)

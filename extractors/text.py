@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -30,6 +31,7 @@ def collapse_spaces(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and asked for the same cells and template labels again and again
 def label_key(text: str) -> str:
     """The words of a label, without enumerators, punctuation or spaces."""
     text = nfkc(text).strip()
@@ -37,6 +39,7 @@ def label_key(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
+@lru_cache(maxsize=1 << 17)  # the alignment scores every printed row against every template row
 def label_similarity(printed: str, canonical: str) -> float:
     """How well a printed label matches a canonical one, in [0, 1].
 
