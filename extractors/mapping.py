@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from gongkai.config import load_patterns, load_thresholds
 from gongkai.models import Cell, FieldValue, LearnedLabel, RowSpec, TableMethod, TableSpec, Template, UnmappedCell
 
-from .rows import LogicalRow
+from .rows import LogicalRow, has_value
 from .seen import SeenTable, seen_table
 from .shortlabels import ShortMatch, short_label_match, short_label_names
 from .text import label_key, label_similarity
@@ -217,7 +217,7 @@ def _score_inferred(matches: list[RowMatch], specs: list[RowSpec]) -> None:
 
 
 def _map_rows_layout(spec: TableSpec, rows: list[LogicalRow]) -> TableMapping:
-    observed = [r for r in rows if r.values and (r.has_value() or _labelled_data_row(spec, r))]
+    observed = [r for r in rows if r.values and (has_value(r) or _labelled_data_row(spec, r))]
     matches = align(observed, spec.rows)
     matched_rows = {id(mt.row): mt.spec.id for mt in matches}
     fields: list[FieldValue] = []

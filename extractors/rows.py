@@ -11,36 +11,19 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from gongkai.config import load_patterns, section_cues
-from gongkai.models import Block, Cell, Table, TableMethod, TableSpec, TextBlock
+from gongkai.models import Block, Cell, Table, TableSpec, TextBlock
+from gongkai.models.parts import LogicalRow
 
 from .headers import comparison_reason, header_runs, is_year_row, title_table
 from .text import label_key
 from .values import is_blank, is_value_text
 
 
-@dataclass
-class LogicalRow:
-    labels: list[Cell]
-    values: list[Cell]
-    section: str | None
-    table_no: int
-    carried: list[Cell] = field(default_factory=list, repr=False)
-    years: list[int] = field(default_factory=list)
-    """the years its table's header prints side by side (a comparison), empty for one report"""
-    doubts: list[str] = field(default_factory=list)
-    """reasons that send every field of the row to review"""
-    method: TableMethod | None = None
-    """how its table's grid was found (models.Table.method): weighs its fields' confidence"""
-
-    @property
-    def leaf(self) -> str | None:
-        return self.labels[-1].text if self.labels else None
-
-    def has_value(self) -> bool:
-        return any(not is_blank(c.text) for c in self.values)
+def has_value(row: LogicalRow) -> bool:
+    """Any of the row's value cells holds something other than a blank or a dash."""
+    return any(not is_blank(c.text) for c in row.values)
 
 
 def section_of(text: str, tables: Sequence[TableSpec] = ()) -> str | None:
@@ -107,7 +90,7 @@ def comparison_years(rows: Sequence[LogicalRow]) -> list[int]:
 
     Empty for a report, or where only some tables print two years (those rows are flagged).
     """
-    with_values = {r.table_no for r in rows if r.section and r.has_value()}
+    with_values = {r.table_no for r in rows if r.section and has_value(r)}
     paired = {r.table_no for r in rows if r.years}
     if not with_values or not with_values <= paired:
         return []

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from .document import Document, Page, PageError, PageNote, SourceInfo, Table
-from .parts import Segment
+from .parts import LogicalRow, Segment
 from .report import ExtractionResult, Report, StageError
 from .scan import GridTable, OcrLine, PageRegion
 from .template import LearnedLabel, Template
@@ -60,7 +60,7 @@ class ReportState(BaseModel):
     segment: Segment
     report: Report
     template: Template | None = Field(default=None, description="None once the report is not a tabular one")
-    rows: list[Any] = Field(default_factory=list, description="extractors/rows.py LogicalRow, by map")
+    rows: list[LogicalRow] = Field(default_factory=list, description="the printed rows (extractors/rows.py)")
     mapping: Any = Field(default=None, description="extractors/mapping.py TableMapping, by map")
 
     @property

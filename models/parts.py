@@ -93,3 +93,25 @@ SCAN_TABLE_QUALITY: dict[str, str] = {
     "aligned": "no ruling lines: rows and columns from the alignment of its text",
 }
 """What a scanned table's method leaves in doubt, as its quality note."""
+
+
+@dataclass
+class LogicalRow:
+    """A printed row as mapping sees it: its label cells, its value cells, the template table
+    it belongs to (extractors/rows.py builds it)."""
+
+    labels: list[Cell]
+    values: list[Cell]
+    section: str | None
+    table_no: int
+    carried: list[Cell] = field(default_factory=list, repr=False)
+    years: list[int] = field(default_factory=list)
+    """the years its table's header prints side by side (a comparison), empty for one report"""
+    doubts: list[str] = field(default_factory=list)
+    """reasons that send every field of the row to review"""
+    method: TableMethod | None = None
+    """how its table's grid was found (models.Table.method): weighs its fields' confidence"""
+
+    @property
+    def leaf(self) -> str | None:
+        return self.labels[-1].text if self.labels else None
