@@ -138,7 +138,7 @@ def process_documents(
     path_of = {f.task_run_id: p for f, p in zip(futures, paths)}
     summary: Counter[str] = Counter()
     rows = []
-    results: list[ExtractionResult] = []
+    stored_sha256s: list[str] = []  # not the results: their crops and page images would pile up
     bar = tqdm(total=len(paths), unit="doc", disable=not progress, desc="process_documents")
     for future in as_completed(futures):
         path = path_of[future.task_run_id]
@@ -149,14 +149,14 @@ def process_documents(
         saved = _stored(result, path, store_url, reprocess, (source_urls or {}).get(path),
                         (previous_versions or {}).get(path))
         rows.append(_summary_row(result, saved))
-        results.append(result)
+        stored_sha256s.append(result.source.sha256)
         summary.update(_counts(result, saved))
         bar.update(1)
     bar.close()
     counts = load_analytics_task(store_url, analytics_path)
     with OperationalStore(store_url) as store:
         # the store may have sent more fields to review (cross-year rules): its counts, not extraction's
-        summary.update(store.outcome_counts(r.source.sha256 for r in results))
+        summary.update(store.outcome_counts(stored_sha256s))
         store.optimize()  # the review app reads a queue that may just have grown a lot
         queue = ReviewReader(store).size_by_reason()
     _publish_summary(rows, summary, counts, queue)

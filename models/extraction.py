@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from .document import Document, Page, PageError, PageNote, SourceInfo, Table
 from .parts import LogicalRow, Segment
 from .report import ExtractionResult, Report, StageError
-from .scan import GridTable, OcrLine, PageRegion
+from .scan import PageRegion
 from .template import LearnedLabel, Template
 
 ExtractionStatus = Literal["success", "partial", "failure"]
@@ -24,15 +24,14 @@ RESULT_STATUS: dict[str, ExtractionStatus] = {"complete": "success", "partial": 
 
 
 class PageState(BaseModel):
-    """One page as read: the reader's Page (dpi, notes, regions), its image, and what the scan path found on it."""
+    """One page as read: the reader's Page (dpi, notes, regions) and its image. The OCR lines and grids stay in
+    the scan path's page state (models/scan.py ScanPageState): the reader hands back a Document."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     page: Page
     image: Any = Field(default=None, exclude=True, repr=False,
                        description="the normalised page image (numpy) the OCR read: the space of its bboxes")
-    lines: list[OcrLine] = Field(default_factory=list, description="OCR'd text lines")
-    grids: list[GridTable] = Field(default_factory=list, description="ruled or aligned grids found on the image")
 
     @property
     def number(self) -> int:
